@@ -1,0 +1,37 @@
+package io.raid5d.core.member;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * One member of an array: a regular file or a block device, opened exclusively.
+ *
+ * <p>Positional I/O only; implementations are safe for concurrent use by many threads
+ * (each call names its own offset and buffer). Offsets are in bytes from the start of the
+ * device, not from the md data offset.
+ */
+public interface MemberDevice extends Closeable {
+
+    /** The path the member was opened by, for messages. */
+    String path();
+
+    /** Size of the device in bytes (BLKGETSIZE64 for block devices). */
+    long sizeBytes();
+
+    boolean isBlockDevice();
+
+    boolean isReadOnly();
+
+    /** Reads exactly {@code dst.remaining()} bytes at {@code offset}; a short device is an IOException. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /** Writes all of {@code src.remaining()} bytes at {@code offset}. */
+    void write(long offset, ByteBuffer src) throws IOException;
+
+    /** Makes every completed write durable (fdatasync / fsync). */
+    void sync() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}
