@@ -1,0 +1,82 @@
+package io.raid5d.core.array;
+
+import io.raid5d.core.superblock.MdTimestamp;
+import io.raid5d.core.superblock.MdUuid;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockIo;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The md superblocks of a running array and the rules for changing them: dirty (events+1,
+ * resync_offset 0) before the first write may reach a member, clean (events+1, resync_offset
+ * all-ones, or the resync checkpoint) after the last write is durable. Every change is
+ * written to every member and synced before the method returns.
+ *
+ * <p>Lock: the object's monitor guards {@code superblocks}; state changes are rare.
+ */
+public final class ArrayMetadata {
+    /** resync_offset value meaning "in sync": all ones. */
+    public static final long IN_SYNC = -1L;
+
+    private final MemberSet members;
+    private final Superblock[] superblocks; // by role; guarded by this
+    private final ConservativeBitmap bitmap; // null when the array has no internal bitmap
+
+    public ArrayMetadata(MemberSet members, List<Superblock> byRole, ConservativeBitmap bitmap) {
+        this.members = members;
+        this.superblocks = byRole.toArray(new Superblock[0]);
+        this.bitmap = bitmap;
+    }
+
+    /** Member sector from which a resync must run; {@code Long.MAX_VALUE} if the array is in sync. */
+    public synchronized long resyncStartSector() {
+        long offset = superblocks[0].getResyncOffset();
+        return offset == IN_SYNC ? Long.MAX_VALUE : offset;
+    }
+
+    public synchronized long events() {
+        return superblocks[0].getEvents();
+    }
+
+    public synchronized String uuidString() {
+        return MdUuid.format(superblocks[0].getSetUuid());
+    }
+
+    /** Before the first write: every bitmap bit set (durable), then the superblocks say dirty. */
+    public synchronized void markActive() throws IOException {
+        long events = superblocks[0].getEvents() + 1;
+        if (bitmap != null) {
+            bitmap.markAllDirty(events);
+        }
+        writeAll(events, 0);
+    }
+
+    /**
+     * After the last write is durable: superblocks say clean (or record the resync checkpoint),
+     * then the bitmap is cleared if the array is in sync.
+     *
+     * @param inSyncUpTo member sectors known consistent from the start; {@code Long.MAX_VALUE} for all
+     */
+    public synchronized void markStopped(long inSyncUpTo) throws IOException {
+        long events = superblocks[0].getEvents() + 1;
+        boolean inSync = inSyncUpTo >= members.geometry().memberSectors();
+        writeAll(events, inSync ? IN_SYNC : inSyncUpTo);
+        if (bitmap != null && inSync) {
+            bitmap.markAllClean(events);
+        }
+    }
+
+    private void writeAll(long events, long resyncOffset) throws IOException {
+        long now = MdTimestamp.fromInstant(Instant.now());
+        for (int role = 0; role < superblocks.length; role++) {
+            Superblock sb = superblocks[role];
+            sb.setEvents(events);
+            sb.setResyncOffset(resyncOffset);
+            sb.setUtime(now);
+            SuperblockIo.write(members.member(role), sb);
+        }
+        members.syncAll();
+    }
+}

@@ -1,0 +1,62 @@
+package io.raid5d.core.array;
+
+import io.raid5d.bitmap.format.BitmapBits;
+import io.raid5d.bitmap.format.BitmapFormatException;
+import io.raid5d.bitmap.format.BitmapSuperblock;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The internal md bitmap kept in the simplest safe way until the write-intent bitmap engine
+ * replaces it: every bit is set on every member while the array is writable, and all are
+ * cleared after a clean stop. After a crash every chunk is marked, so md (or raid5d) resyncs
+ * everything: never wrong, only slow.
+ */
+public final class ConservativeBitmap {
+    private final MemberSet members;
+    private final long bitmapAddress; // bytes from the member start: superblock + bitmap_offset
+    private final BitmapSuperblock header;
+
+    private ConservativeBitmap(MemberSet members, long bitmapAddress, BitmapSuperblock header) {
+        this.members = members;
+        this.bitmapAddress = bitmapAddress;
+        this.header = header;
+    }
+
+    /** Reads the bitmap header of member 0 at {@code bitmapAddress}. */
+    public static ConservativeBitmap load(MemberSet members, long bitmapAddress) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(BitmapSuperblock.SIZE);
+        members.member(0).read(bitmapAddress, buf);
+        try {
+            return new ConservativeBitmap(members, bitmapAddress, BitmapSuperblock.decode(buf.flip()));
+        } catch (BitmapFormatException e) {
+            throw new IOException(members.member(0).path() + ": internal bitmap: " + e.getMessage(), e);
+        }
+    }
+
+    synchronized void markAllDirty(long events) throws IOException {
+        header.setEvents(events);
+        write(true);
+    }
+
+    synchronized void markAllClean(long events) throws IOException {
+        header.setEvents(events);
+        header.setEventsCleared(events);
+        write(false);
+    }
+
+    private void write(boolean dirty) throws IOException {
+        long bits = header.bitCount();
+        int bytes = (int) ((BitmapSuperblock.SIZE + header.bitsBytes() + 511) / 512 * 512);
+        ByteBuffer area = ByteBuffer.allocate(bytes);
+        header.encodeInto(area.duplicate());
+        ByteBuffer bitsView = area.duplicate().position(BitmapSuperblock.SIZE).slice();
+        for (long bit = 0; bit < bits && dirty; bit++) {
+            BitmapBits.set(bitsView, bit);
+        }
+        for (int role = 0; role < members.count(); role++) {
+            members.member(role).write(bitmapAddress, area.duplicate());
+        }
+        members.syncAll();
+    }
+}

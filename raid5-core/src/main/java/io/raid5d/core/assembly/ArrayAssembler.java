@@ -1,0 +1,191 @@
+package io.raid5d.core.assembly;
+
+import io.raid5d.core.array.ArrayMetadata;
+import io.raid5d.core.array.ConservativeBitmap;
+import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.geometry.Layout;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberOpenException;
+import io.raid5d.core.superblock.MdUuid;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns a list of member paths into an array, as mdadm --assemble does: reads every
+ * superblock and refuses, with a message naming the member, anything that does not add up:
+ * another array's member, a duplicate or missing role, a stale event count, a bad checksum, a
+ * member too small for the size the superblock claims. Nothing is written while checking.
+ */
+public final class ArrayAssembler {
+    private static final int FEATURE_BITMAP = 1;
+    private static final int FEATURE_RECOVERY_OFFSET = 2;
+    private static final int KNOWN_FEATURES = FEATURE_BITMAP;
+
+    private ArrayAssembler() {
+    }
+
+    /** Opens and checks the members; the caller owns the result. */
+    public static AssembledMembers open(List<Path> paths, boolean readOnly) throws AssemblyException {
+        List<MemberDevice> devices = new ArrayList<>();
+        try {
+            List<Superblock> sbs = new ArrayList<>();
+            for (Path p : paths) {
+                MemberDevice dev = MemberDevices.open(p, readOnly);
+                devices.add(dev);
+                sbs.add(readSuperblock(dev));
+            }
+            AssembledMembers result = check(devices, sbs);
+            devices.clear(); // ownership moved to the result
+            return result;
+        } catch (MemberOpenException e) {
+            throw new AssemblyException(e.getMessage(), e);
+        } finally {
+            for (MemberDevice d : devices) {
+                try {
+                    d.close();
+                } catch (IOException ignored) {
+                    // already failing; the first error is the one to report
+                }
+            }
+        }
+    }
+
+    /** Assembles a writable array and starts it (marks it dirty, resyncs after an unclean stop). */
+    public static Raid5Array assemble(String name, List<Path> paths, int ioThreads) throws AssemblyException, IOException {
+        AssembledMembers am = open(paths, false);
+        try {
+            ConservativeBitmap bitmap = am.hasInternalBitmap() ? ConservativeBitmap.load(am.members(), am.bitmapAddress()) : null;
+            ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), bitmap);
+            Raid5Array array = new Raid5Array(name, am.members(), metadata, ioThreads);
+            array.start();
+            return array;
+        } catch (IOException | RuntimeException e) {
+            am.close();
+            throw e;
+        }
+    }
+
+    private static Superblock readSuperblock(MemberDevice dev) throws AssemblyException {
+        try {
+            return SuperblockIo.read(dev);
+        } catch (SuperblockException | IOException e) {
+            String msg = e.getMessage();
+            throw new AssemblyException(msg != null && msg.contains(dev.path()) ? msg : dev.path() + ": " + msg, e);
+        }
+    }
+
+    private static AssembledMembers check(List<MemberDevice> devices, List<Superblock> sbs) throws AssemblyException {
+        int newest = 0;
+        for (int i = 1; i < sbs.size(); i++) {
+            if (Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents()) > 0) {
+                newest = i;
+            }
+        }
+        Superblock ref = sbs.get(newest);
+        String refPath = devices.get(newest).path();
+        String arrayId = MdUuid.format(ref.getSetUuid()) + " (" + ref.getSetName() + ")";
+        for (int i = 0; i < sbs.size(); i++) {
+            Superblock sb = sbs.get(i);
+            String path = devices.get(i).path();
+            if (!Arrays.equals(sb.getSetUuid(), ref.getSetUuid())) {
+                throw new AssemblyException(path + " belongs to another array: UUID " + MdUuid.format(sb.getSetUuid())
+                        + " (" + sb.getSetName() + "), not " + arrayId + " like " + refPath);
+            }
+        }
+        if (ref.getLevel() != 5) {
+            throw new AssemblyException(refPath + ": array " + arrayId + " is RAID level " + ref.getLevel() + "; raid5d runs only RAID-5");
+        }
+        int unknown = ref.getFeatureMap() & ~KNOWN_FEATURES;
+        if ((unknown & FEATURE_RECOVERY_OFFSET) != 0) {
+            throw new AssemblyException(refPath + ": array " + arrayId + " has a member in recovery; finish it with mdadm first");
+        }
+        if (unknown != 0) {
+            throw new AssemblyException(refPath + ": array " + arrayId + " uses md features raid5d does not support (feature map 0x"
+                    + Integer.toHexString(ref.getFeatureMap()) + ")");
+        }
+        int raidDisks = ref.getRaidDisks();
+        if (devices.size() != raidDisks) {
+            throw new AssemblyException("array " + arrayId + " has " + raidDisks + " raid devices but " + devices.size()
+                    + " members were given (degraded assembly is not supported yet)");
+        }
+        Layout layout;
+        Geometry geometry;
+        try {
+            layout = Layout.fromMdCode(ref.getLayout());
+            geometry = Geometry.of(raidDisks, ref.getChunkSectors(), layout, ref.getSize());
+        } catch (IllegalArgumentException e) {
+            throw new AssemblyException(refPath + ": " + e.getMessage(), e);
+        }
+        MemberDevice[] byRole = new MemberDevice[raidDisks];
+        Superblock[] sbByRole = new Superblock[raidDisks];
+        long[] dataOffsets = new long[raidDisks];
+        for (int i = 0; i < sbs.size(); i++) {
+            Superblock sb = sbs.get(i);
+            MemberDevice dev = devices.get(i);
+            String path = dev.path();
+            checkSameGeometry(path, sb, refPath, ref);
+            if (sb.getEvents() != ref.getEvents()) {
+                throw new AssemblyException(path + " is stale: its event count " + sb.getEvents() + " is older than "
+                        + ref.getEvents() + " on " + refPath + " (it missed updates; re-add it to recover it)");
+            }
+            int role = roleOf(path, sb);
+            if (role >= raidDisks) {
+                throw new AssemblyException(path + " is " + (role == Superblock.ROLE_SPARE ? "a spare"
+                        : role == Superblock.ROLE_FAULTY ? "marked faulty" : "in role " + role) + " in array " + arrayId
+                        + ", not an active member");
+            }
+            if (byRole[role] != null) {
+                throw new AssemblyException(path + " and " + byRole[role].path() + " both claim role " + role
+                        + " in array " + arrayId);
+            }
+            long needBytes = (sb.getDataOffset() + ref.getSize()) * 512L;
+            if (dev.sizeBytes() < needBytes) {
+                throw new AssemblyException(path + " is too small for array " + arrayId + ": it has " + dev.sizeBytes()
+                        + " bytes, the superblock needs " + needBytes + " (data offset + used size); truncated?");
+            }
+            byRole[role] = dev;
+            sbByRole[role] = sb;
+            dataOffsets[role] = sb.getDataOffset();
+        }
+        MemberSet members = new MemberSet(geometry, List.of(byRole), dataOffsets);
+        long bitmapAddress = (ref.getFeatureMap() & FEATURE_BITMAP) != 0
+                ? (ref.getSuperOffset() + ref.getBitmapOffset()) * 512L : -1;
+        return new AssembledMembers(members, List.of(sbByRole), bitmapAddress);
+    }
+
+    private static int roleOf(String path, Superblock sb) throws AssemblyException {
+        int dev = sb.getDevNumber();
+        int[] roles = sb.getDevRoles();
+        if (dev < 0 || dev >= roles.length) {
+            throw new AssemblyException(path + ": device number " + dev + " is outside the role table (max_dev " + roles.length + ")");
+        }
+        return roles[dev];
+    }
+
+    private static void checkSameGeometry(String path, Superblock sb, String refPath, Superblock ref) throws AssemblyException {
+        String field = null;
+        if (sb.getRaidDisks() != ref.getRaidDisks()) {
+            field = "raid devices";
+        } else if (sb.getChunkSectors() != ref.getChunkSectors()) {
+            field = "chunk size";
+        } else if (sb.getLayout() != ref.getLayout()) {
+            field = "layout";
+        } else if (sb.getSize() != ref.getSize()) {
+            field = "used device size";
+        } else if (sb.getLevel() != ref.getLevel()) {
+            field = "level";
+        }
+        if (field != null) {
+            throw new AssemblyException(path + " disagrees with " + refPath + " on the " + field + " of the array");
+        }
+    }
+}

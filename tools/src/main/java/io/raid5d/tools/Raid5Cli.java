@@ -1,0 +1,52 @@
+package io.raid5d.tools;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code raid5} command, in the spirit of mdadm. Offline verbs (create, examine,
+ * examine-bitmap, check --offline) work on member files directly; the others talk to a
+ * running raid5d over its control socket. Exit status 0 on success, otherwise one line on
+ * stderr saying why and a non-zero status.
+ */
+@Command(name = "raid5", mixinStandardHelpOptions = true, version = "raid5d 0.1.0",
+        description = "Create, inspect and control RAID-5 arrays in Linux md v1.2 format.",
+        subcommands = {CreateCommand.class, ExamineCommand.class, ExamineBitmapCommand.class, CheckCommand.class,
+                ControlCommands.Status.class, ControlCommands.Detail.class, ControlCommands.Stop.class,
+                ControlCommands.Assemble.class})
+public final class Raid5Cli {
+    static final Path DEFAULT_CONTROL = Path.of("/run/raid5d/control.sock");
+
+    @Option(names = "--control", paramLabel = "SOCKET", description = "raid5d control socket (default: ${DEFAULT-VALUE})")
+    Path control = DEFAULT_CONTROL;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new Raid5Cli());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("raid5: " + oneLine(e));
+            return e instanceof CheckCommand.MismatchesFound ? 1 : 2;
+        });
+        cl.setParameterExceptionHandler((e, args1) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("raid5: " + e.getMessage());
+            err.println("(see 'raid5 " + e.getCommandLine().getCommandName() + " --help')");
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            m = e.getClass().getSimpleName();
+        }
+        return m.replace('\n', ' ');
+    }
+}

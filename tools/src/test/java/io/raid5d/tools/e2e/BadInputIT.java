@@ -1,0 +1,101 @@
+package io.raid5d.tools.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gets a clear refusal and changes nothing on the members. */
+class BadInputIT {
+
+    @Test
+    void corruptSuperblockIsRefusedNamingTheMember(@TempDir Path dir) throws Exception {
+        List<Path> members = Members.create(dir, "bad", 4, "64K", "32M");
+        try (RandomAccessFile f = new RandomAccessFile(members.get(1).toFile(), "rw")) {
+            f.seek(4096 + 40); // inside set_name: only the checksum can tell
+            f.write(f.read() ^ 0x5a);
+        }
+        List<String> before = Members.sha256All(members);
+        Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--array", Members.arrayArg("bad", members));
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains(members.get(1).toString()) && r.err().toLowerCase().contains("checksum"), r.err());
+        assertEquals(before, Members.sha256All(members));
+    }
+
+    @Test
+    void memberOfAnotherArrayIsRefused(@TempDir Path dir) throws Exception {
+        List<Path> a = Members.create(dir, "a", 4, "64K", "32M");
+        List<Path> b = Members.create(dir, "b", 4, "64K", "32M");
+        List<Path> mixed = new ArrayList<>(a);
+        mixed.set(2, b.get(2));
+        List<String> before = Members.sha256All(mixed);
+        Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--array", Members.arrayArg("a", mixed));
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains(b.get(2).toString()) && r.err().contains("another array"), r.err());
+        assertEquals(before, Members.sha256All(mixed));
+    }
+
+    @Test
+    void truncatedMemberIsRefused(@TempDir Path dir) throws Exception {
+        List<Path> members = Members.create(dir, "t", 4, "64K", "32M");
+        try (RandomAccessFile f = new RandomAccessFile(members.get(3).toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        List<String> before = Members.sha256All(members);
+        Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--array", Members.arrayArg("t", members));
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains(members.get(3).toString()) && r.err().contains("too small"), r.err());
+        assertEquals(before, Members.sha256All(members));
+    }
+
+    @Test
+    void missingMemberIsRefused(@TempDir Path dir) throws Exception {
+        List<Path> members = Members.create(dir, "miss", 3, "64K", "32M");
+        List<Path> named = new ArrayList<>(members);
+        named.set(1, dir.resolve("nonexistent.img"));
+        Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--array", Members.arrayArg("miss", named));
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("nonexistent.img"), r.err());
+    }
+
+    @Test
+    void requestsBeyondTheEndGetEinvalAndWriteNothing(@TempDir Path dir) throws Exception {
+        List<Path> members = Members.create(dir, "end", 3, "64K", "32M");
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("end", members))) {
+            try (RawNbdClient c = new RawNbdClient(d.port(), "end")) {
+                long size = c.exportSize();
+                assertEquals(2L * 32 * 1024 * 1024, size);
+                assertEquals(RawNbdClient.EINVAL, c.request(RawNbdClient.CMD_READ, size, 4096, null));
+                assertEquals(RawNbdClient.EINVAL, c.request(RawNbdClient.CMD_READ, size - 512, 4096, null));
+                byte[] junk = new byte[8192];
+                java.util.Arrays.fill(junk, (byte) 0xee);
+                assertEquals(RawNbdClient.EINVAL, c.request(RawNbdClient.CMD_WRITE, size - 4096, 8192, junk));
+                assertEquals(RawNbdClient.EINVAL, c.request(RawNbdClient.CMD_WRITE, Long.MAX_VALUE - 10, 8192, junk));
+                // The connection is still usable after the refusals.
+                assertEquals(0, c.request(RawNbdClient.CMD_READ, size - 4096, 4096, null));
+            }
+            assertEquals(0, d.stop(), d.log());
+        }
+        // Nothing of the refused writes reached a member: no 0xee bytes anywhere.
+        for (Path m : members) {
+            byte[] all = java.nio.file.Files.readAllBytes(m);
+            for (int i = 0; i + 8 <= all.length; i++) {
+                boolean run = true;
+                for (int k = 0; k < 8 && run; k++) {
+                    run = all[i + k] == (byte) 0xee;
+                }
+                if (run) {
+                    throw new AssertionError("refused write's bytes found on " + m + " at " + i);
+                }
+            }
+        }
+        String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();
+        assertTrue(check.contains(" 0 mismatched sectors"), check);
+    }
+}
