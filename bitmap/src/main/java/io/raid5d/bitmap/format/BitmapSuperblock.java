@@ -113,6 +113,7 @@ public final class BitmapSuperblock {
     public ByteBuffer encode() {
         ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
         encodeInto(b);
+        b.flip();
         return b;
     }
 

@@ -50,8 +50,8 @@ public final class ExamineReport {
         if (sb.hasRecoveryOffset()) {
             field(out, "Recovery Offset", sb.getRecoveryOffset() + " sectors");
         }
-        boolean truncated = unusedSpace(out, sb, deviceSectors, bitmap);
-        field(out, "State", (sb.isClean() ? "clean" : "active") + (truncated ? " TRUNCATED DEVICE" : ""));
+        unusedSpace(out, sb, deviceSectors, bitmap);
+        field(out, "State", sb.isClean() ? "clean" : "active");
         field(out, "Device UUID", MdUuid.format(sb.getDeviceUuid()));
         out.append('\n');
         if (sb.hasBitmap()) {
@@ -127,9 +127,9 @@ public final class ExamineReport {
     /**
      * mdadm's "Unused Space" for a superblock before the data: space between the end of the
      * metadata (superblock area, bitmap, bad block log) and data_offset, and past the used size.
-     * Returns whether the member is smaller than the data area needs.
+     * On a truncated member mdadm 4.2 prints "after" as a wrapped unsigned number; so does this.
      */
-    private static boolean unusedSpace(StringBuilder out, Superblock sb, long deviceSectors, BitmapSuperblock bitmap) {
+    private static void unusedSpace(StringBuilder out, Superblock sb, long deviceSectors, BitmapSuperblock bitmap) {
         long superOffset = sb.getSuperOffset();
         long dataOffset = sb.getDataOffset();
         long before;
@@ -161,12 +161,10 @@ public final class ExamineReport {
             after = deviceSectors - sb.getSize() - dataOffset;
         }
         if (before == 0 && after == 0) {
-            return false; // mdadm hides the line when there is no room either side
+            return; // mdadm hides the line when there is no room either side
         }
-        String afterText = after >= 0 ? "after=" + after + " sectors"
-                : "after=-" + (-after) + " sectors DEVICE TOO SMALL";
-        field(out, "Unused Space", "before=" + before + " sectors, " + afterText);
-        return after < 0;
+        field(out, "Unused Space", "before=" + before + " sectors, after=" + Long.toUnsignedString(after)
+                + " sectors");
     }
 
     private static String localSuffix(String name, String homeHost) {

@@ -332,7 +332,7 @@ public final class NewArrayPlan {
     /**
      * mdadm's default v1.2 data offset for a device of {@code devSectors}: room for the superblock
      * and bitmap space plus reshape headroom (128 MiB, halved while it exceeds about 0.1% of the
-     * device, keeping at least four chunks), rounded up to 1 MiB.
+     * device, keeping at least two chunks), rounded up to 1 MiB.
      */
     public static long defaultDataOffset(long devSectors, int chunkSectors) {
         long headroom = 128L * 1024 * 2;

@@ -100,12 +100,7 @@ public final class Superblock {
      *     or values that are impossible or that raid5d cannot run
      */
     public static Superblock decode(ByteBuffer src) throws SuperblockException {
-        Superblock sb = decodeLenient(src);
-        if (sb.checksum != sb.expectedChecksum) {
-            throw new SuperblockException(String.format(
-                    "bad superblock checksum: expected %08x found %08x", sb.expectedChecksum, sb.checksum));
-        }
-        return sb;
+        return decode(src, true);
     }
 
     /**
@@ -113,6 +108,10 @@ public final class Superblock {
      * {@link #getExpectedChecksum()} tell it. For examining damaged members only.
      */
     public static Superblock decodeLenient(ByteBuffer src) throws SuperblockException {
+        return decode(src, false);
+    }
+
+    private static Superblock decode(ByteBuffer src, boolean verifyChecksum) throws SuperblockException {
         if (src.remaining() < FIXED_SIZE) {
             throw new SuperblockException("superblock buffer too short: " + src.remaining() + " bytes, need "
                     + FIXED_SIZE);
@@ -138,6 +137,7 @@ public final class Superblock {
                     + b.remaining() + " bytes, need " + (FIXED_SIZE + 2 * maxDev));
         }
         Superblock sb = new Superblock();
+        sb.expectedChecksum = SuperblockChecksum.compute(b, maxDev); // before relative reads move b
         sb.featureMap = b.getInt(8);
         b.position(16);
         b.get(sb.setUuid);
@@ -171,7 +171,11 @@ public final class Superblock {
         for (int i = 0; i < maxDev; i++) {
             sb.devRoles[i] = b.getShort(FIXED_SIZE + 2 * i) & 0xffff;
         }
-        sb.expectedChecksum = SuperblockChecksum.compute(b, maxDev);
+        // A damaged superblock is reported as such, not as whatever impossible value the damage made.
+        if (verifyChecksum && sb.checksum != sb.expectedChecksum) {
+            throw new SuperblockException(String.format(
+                    "bad superblock checksum: expected %08x found %08x", sb.expectedChecksum, sb.checksum));
+        }
         sb.validate(layoutCode);
         return sb;
     }
