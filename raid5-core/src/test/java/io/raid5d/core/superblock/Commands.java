@@ -58,8 +58,13 @@ final class Commands {
         }
 
         @Override
-        public void close() throws IOException, InterruptedException {
-            check("losetup", "-d", device);
+        public void close() throws IOException {
+            try {
+                check("losetup", "-d", device);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while detaching " + device, e);
+            }
         }
     }
 }
