@@ -1,8 +1,10 @@
 package io.raid5d.core.array;
 
 import io.raid5d.bitmap.format.BitmapBits;
-import io.raid5d.bitmap.format.BitmapFormatException;
 import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -23,14 +25,13 @@ public final class ConservativeBitmap {
         this.header = header;
     }
 
-    /** Reads the bitmap header of member 0 at {@code bitmapAddress}. */
-    public static ConservativeBitmap load(MemberSet members, long bitmapAddress) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(BitmapSuperblock.SIZE);
-        members.member(0).read(bitmapAddress, buf);
+    /** Reads (and checks against the array's UUID) the bitmap header of the member in role 0. */
+    public static ConservativeBitmap load(MemberSet members, Superblock sb) throws IOException {
         try {
-            return new ConservativeBitmap(members, bitmapAddress, BitmapSuperblock.decode(buf.flip()));
-        } catch (BitmapFormatException e) {
-            throw new IOException(members.member(0).path() + ": internal bitmap: " + e.getMessage(), e);
+            return new ConservativeBitmap(members, SuperblockIo.internalBitmapByteOffset(sb),
+                    SuperblockIo.readInternalBitmap(members.member(0), sb));
+        } catch (SuperblockException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 

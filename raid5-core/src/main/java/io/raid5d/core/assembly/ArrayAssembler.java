@@ -26,9 +26,7 @@ import java.util.List;
  * member too small for the size the superblock claims. Nothing is written while checking.
  */
 public final class ArrayAssembler {
-    private static final int FEATURE_BITMAP = 1;
-    private static final int FEATURE_RECOVERY_OFFSET = 2;
-    private static final int KNOWN_FEATURES = FEATURE_BITMAP;
+    private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET;
 
     private ArrayAssembler() {
     }
@@ -63,7 +61,7 @@ public final class ArrayAssembler {
     public static Raid5Array assemble(String name, List<Path> paths, int ioThreads) throws AssemblyException, IOException {
         AssembledMembers am = open(paths, false);
         try {
-            ConservativeBitmap bitmap = am.hasInternalBitmap() ? ConservativeBitmap.load(am.members(), am.bitmapAddress()) : null;
+            ConservativeBitmap bitmap = am.hasInternalBitmap() ? ConservativeBitmap.load(am.members(), am.reference()) : null;
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), bitmap);
             Raid5Array array = new Raid5Array(name, am.members(), metadata, ioThreads);
             array.start();
@@ -105,7 +103,7 @@ public final class ArrayAssembler {
             throw new AssemblyException(refPath + ": array " + arrayId + " is RAID level " + ref.getLevel() + "; raid5d runs only RAID-5");
         }
         int unknown = ref.getFeatureMap() & ~KNOWN_FEATURES;
-        if ((unknown & FEATURE_RECOVERY_OFFSET) != 0) {
+        if ((unknown & Superblock.FEATURE_RECOVERY_OFFSET) != 0) {
             throw new AssemblyException(refPath + ": array " + arrayId + " has a member in recovery; finish it with mdadm first");
         }
         if (unknown != 0) {
@@ -120,7 +118,7 @@ public final class ArrayAssembler {
         Layout layout;
         Geometry geometry;
         try {
-            layout = Layout.fromMdCode(ref.getLayout());
+            layout = ref.getLayout();
             geometry = Geometry.of(raidDisks, ref.getChunkSectors(), layout, ref.getSize());
         } catch (IllegalArgumentException e) {
             throw new AssemblyException(refPath + ": " + e.getMessage(), e);
@@ -157,18 +155,12 @@ public final class ArrayAssembler {
             dataOffsets[role] = sb.getDataOffset();
         }
         MemberSet members = new MemberSet(geometry, List.of(byRole), dataOffsets);
-        long bitmapAddress = (ref.getFeatureMap() & FEATURE_BITMAP) != 0
-                ? (ref.getSuperOffset() + ref.getBitmapOffset()) * 512L : -1;
+        long bitmapAddress = ref.hasBitmap() ? SuperblockIo.internalBitmapByteOffset(ref) : -1;
         return new AssembledMembers(members, List.of(sbByRole), bitmapAddress);
     }
 
-    private static int roleOf(String path, Superblock sb) throws AssemblyException {
-        int dev = sb.getDevNumber();
-        int[] roles = sb.getDevRoles();
-        if (dev < 0 || dev >= roles.length) {
-            throw new AssemblyException(path + ": device number " + dev + " is outside the role table (max_dev " + roles.length + ")");
-        }
-        return roles[dev];
+    private static int roleOf(String path, Superblock sb) {
+        return sb.roleOf(sb.getDevNumber()); // decode already refused a device number outside the table
     }
 
     private static void checkSameGeometry(String path, Superblock sb, String refPath, Superblock ref) throws AssemblyException {
@@ -177,7 +169,7 @@ public final class ArrayAssembler {
             field = "raid devices";
         } else if (sb.getChunkSectors() != ref.getChunkSectors()) {
             field = "chunk size";
-        } else if (sb.getLayout() != ref.getLayout()) {
+        } else if (sb.getLayout() != ref.getLayout()) { // enum constants: identity is equality
             field = "layout";
         } else if (sb.getSize() != ref.getSize()) {
             field = "used device size";

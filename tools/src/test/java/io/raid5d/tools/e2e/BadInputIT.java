@@ -50,7 +50,7 @@ class BadInputIT {
         List<String> before = Members.sha256All(members);
         Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--array", Members.arrayArg("t", members));
         assertNotEquals(0, r.exit());
-        assertTrue(r.err().contains(members.get(3).toString()) && r.err().contains("too small"), r.err());
+        assertTrue(r.err().contains(members.get(3).toString()) && r.err().contains("truncated"), r.err());
         assertEquals(before, Members.sha256All(members));
     }
 

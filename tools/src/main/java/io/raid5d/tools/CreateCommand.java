@@ -1,0 +1,173 @@
+package io.raid5d.tools;
+
+import io.raid5d.core.geometry.Layout;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.superblock.MdUuid;
+import io.raid5d.core.superblock.NewArrayPlan;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code raid5 create}: writes md v1.2 superblocks (and an internal bitmap) onto the members,
+ * as {@code mdadm --create --metadata=1.2 --level=5} would. Member files that do not exist are
+ * created (sparse, so all zeros: such an array needs no initial resync).
+ */
+@Command(name = "create", description = "Create a RAID-5 array on member files or block devices.")
+final class CreateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-n", "--raid-devices"}, required = true, paramLabel = "N", description = "number of members (at least 3)")
+    int raidDevices;
+
+    @Option(names = {"-c", "--chunk"}, paramLabel = "SIZE", description = "chunk size (default: ${DEFAULT-VALUE}; plain numbers are KiB)")
+    String chunk = "512K";
+
+    @Option(names = "--layout", paramLabel = "LAYOUT", description = "left-symmetric (default), left-asymmetric, right-symmetric, right-asymmetric, parity-first, parity-last")
+    String layout = "left-symmetric";
+
+    @Option(names = {"-b", "--bitmap"}, paramLabel = "internal|none", description = "write-intent bitmap (default: ${DEFAULT-VALUE})")
+    String bitmap = "internal";
+
+    @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "bytes of member space per bitmap bit (default: 64M)")
+    String bitmapChunk;
+
+    @Option(names = {"-z", "--size"}, paramLabel = "SIZE", description = "space used on each member (default: all); needed to create missing member files")
+    String size;
+
+    @Option(names = {"-N", "--name"}, paramLabel = "NAME", description = "array name (default: the first member's file name)")
+    String name;
+
+    @Option(names = "--uuid", paramLabel = "UUID", description = "array UUID (default: random)")
+    String uuid;
+
+    @Option(names = "--assume-clean", description = "members already hold consistent parity: skip the initial resync")
+    boolean assumeClean;
+
+    @Option(names = {"-f", "--force"}, description = "overwrite members that belong to another md array")
+    boolean force;
+
+    @Parameters(arity = "1..*", paramLabel = "MEMBER")
+    List<Path> members;
+
+    @Override
+    public Integer call() throws Exception {
+        if (members.size() != raidDevices) {
+            throw new IllegalArgumentException("--raid-devices " + raidDevices + " but " + members.size() + " members were named");
+        }
+        NewArrayPlan.BitmapKind bitmapKind = switch (bitmap) {
+            case "internal" -> NewArrayPlan.BitmapKind.INTERNAL;
+            case "none" -> NewArrayPlan.BitmapKind.NONE;
+            default -> throw new IllegalArgumentException("--bitmap " + bitmap
+                    + ": only 'internal' and 'none' are supported so far (bitmap files come with the write-intent bitmap work)");
+        };
+        long chunkBytes = Sizes.parseBytes(chunk);
+        long usedBytes = size == null ? 0 : Sizes.parseBytes(size);
+        Layout parsedLayout = Layout.fromName(layout);
+        String arrayName = name != null ? name : defaultName(members.get(0));
+
+        List<Path> missing = new ArrayList<>();
+        for (Path m : members) {
+            if (!Files.exists(m)) {
+                missing.add(m);
+            }
+        }
+        if (!missing.isEmpty() && size == null) {
+            throw new IllegalArgumentException(missing.get(0) + " does not exist; give --size to create member files");
+        }
+        if (!missing.isEmpty()) {
+            long fileBytes = memberFileBytes(usedBytes, chunkBytes);
+            for (Path m : missing) {
+                Path parent = m.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                try (RandomAccessFile f = new RandomAccessFile(m.toFile(), "rw")) {
+                    f.setLength(fileBytes); // sparse: reads as zeros
+                }
+            }
+        }
+        // Members that are all fresh zeros already have consistent parity (0 xor 0 = 0).
+        boolean clean = assumeClean || missing.size() == members.size();
+
+        List<MemberDevice> devices = new ArrayList<>();
+        try {
+            for (Path m : members) {
+                devices.add(MemberDevices.open(m, false));
+            }
+            if (!force) {
+                refuseMembersOfOtherArrays(devices);
+            }
+            NewArrayPlan.Request request = new NewArrayPlan.Request().name(arrayName).raidDisks(raidDevices)
+                    .chunkBytes(chunkBytes).layout(parsedLayout).requestedSizeBytes(usedBytes).bitmap(bitmapKind)
+                    .assumeClean(clean);
+            if (bitmapChunk != null) {
+                request.bitmapChunkBytes(Sizes.parseBytes(bitmapChunk));
+            }
+            if (uuid != null) {
+                request.setUuid(MdUuid.parse(uuid));
+            }
+            for (MemberDevice d : devices) {
+                request.member(d.path(), d.sizeBytes());
+            }
+            NewArrayPlan plan = NewArrayPlan.plan(request);
+            plan.warnings().forEach(w -> spec.commandLine().getErr().println("raid5: warning: " + w));
+            plan.writeTo(devices);
+            spec.commandLine().getOut().printf("raid5: array %s created: %d members, %dK chunk, %s, %d bytes, UUID %s%s%n",
+                    plan.setName(), raidDevices, chunkBytes / 1024, parsedLayout.mdName(), plan.arrayBytes(),
+                    MdUuid.format(plan.setUuid()), clean ? "" : " (parity is built by a resync when it is first assembled)");
+            return 0;
+        } finally {
+            for (MemberDevice d : devices) {
+                d.close();
+            }
+        }
+    }
+
+    /** Size for a new member file: the used size plus the metadata area mdadm would reserve before it. */
+    private static long memberFileBytes(long usedBytes, long chunkBytes) {
+        long dataSectors = usedBytes / 512;
+        long offset = NewArrayPlan.defaultDataOffset(dataSectors + 2048, (int) (chunkBytes / 512));
+        // The offset grows with the device; settle on one that fits the device it implies.
+        for (int i = 0; i < 4; i++) {
+            long next = NewArrayPlan.defaultDataOffset(dataSectors + offset, (int) (chunkBytes / 512));
+            if (next == offset) {
+                break;
+            }
+            offset = Math.max(offset, next);
+        }
+        return (offset + dataSectors) * 512;
+    }
+
+    private static void refuseMembersOfOtherArrays(List<MemberDevice> devices) throws IOException {
+        for (MemberDevice d : devices) {
+            try {
+                Superblock sb = SuperblockIo.readForExamine(d);
+                throw new IllegalArgumentException(d.path() + " already belongs to md array " + sb.getSetName() + " ("
+                        + MdUuid.format(sb.getSetUuid()) + "); use --force to overwrite it");
+            } catch (SuperblockException noSuperblock) {
+                // nothing there to protect
+            }
+        }
+    }
+
+    private static String defaultName(Path member) {
+        String file = member.getFileName().toString();
+        int dot = file.indexOf('.');
+        return dot > 0 ? file.substring(0, dot) : file;
+    }
+}
