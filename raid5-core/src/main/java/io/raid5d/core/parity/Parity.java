@@ -1,6 +1,7 @@
 package io.raid5d.core.parity;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * RAID-5 parity: XOR of equally long byte ranges.
@@ -10,8 +11,9 @@ import java.nio.ByteBuffer;
  * remaining bytes. Direct and heap buffers both work; direct buffers are the fast case.
  * Nothing is allocated per call, so these can run on the stripe-handling hot path.
  *
- * <p>XOR is the same in either byte order, so the words are read with whatever order the
- * caller's buffers have (changing it would need a duplicate, i.e. an allocation).
+ * <p>Words are read with whatever byte order the caller's buffers have (changing it would
+ * need a duplicate, i.e. an allocation). XOR does not care about byte order as long as all
+ * buffers of a call share one; calls mixing orders take a slower path that swaps words.
  *
  * <p>Speed: one pass per group of up to four sources, in blocks small enough to keep the
  * destination block in L1 cache across the passes (see the benchmarks module).
@@ -28,6 +30,10 @@ public final class Parity {
     public static void compute(ByteBuffer parity, ByteBuffer[] data, int count) {
         int len = parity.remaining();
         checkSources(data, count, len);
+        if (!sameOrder(parity, data, count)) {
+            mixedOrder(parity, data, count, false);
+            return;
+        }
         int pp = parity.position();
         for (int off = 0; off < len; off += BLOCK) {
             int n = Math.min(BLOCK, len - off);
@@ -43,6 +49,10 @@ public final class Parity {
     public static void xorInto(ByteBuffer dst, ByteBuffer src) {
         int len = dst.remaining();
         checkSource(src, 0, len);
+        if (src.order() != dst.order()) {
+            mixedOrder(dst, new ByteBuffer[] {src}, 1, true);
+            return;
+        }
         acc1(dst, dst.position(), src, src.position(), len);
     }
 
@@ -53,6 +63,10 @@ public final class Parity {
     public static void xorInto(ByteBuffer dst, ByteBuffer[] src, int count) {
         int len = dst.remaining();
         checkSources(src, count, len);
+        if (!sameOrder(dst, src, count)) {
+            mixedOrder(dst, src, count, true);
+            return;
+        }
         int dp = dst.position();
         for (int off = 0; off < len; off += BLOCK) {
             int n = Math.min(BLOCK, len - off);
@@ -85,12 +99,13 @@ public final class Parity {
         int len = parity.remaining();
         checkSources(data, count, len);
         int pp = parity.position();
+        ByteOrder order = parity.order();
         int i = 0;
         for (; i <= len - 8; i += 8) {
             long x = parity.getLong(pp + i);
             for (int k = 0; k < count; k++) {
                 ByteBuffer d = data[k];
-                x ^= d.getLong(d.position() + i);
+                x ^= word(d, d.position() + i, order);
             }
             if (x != 0) {
                 return false;
@@ -113,6 +128,45 @@ public final class Parity {
     public static boolean equals(ByteBuffer a, ByteBuffer b) {
         // ByteBuffer.mismatch is vectorized by the JDK and ignores positions it does not move.
         return a.remaining() == b.remaining() && a.mismatch(b) < 0;
+    }
+
+    // ---- mixed byte orders: rare (all our buffers are big-endian), so simple and slower ----
+
+    private static boolean sameOrder(ByteBuffer dst, ByteBuffer[] src, int count) {
+        ByteOrder order = dst.order();
+        for (int k = 0; k < count; k++) {
+            if (src[k].order() != order) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Reads a long at {@code i} as if {@code b} had byte order {@code order}. */
+    private static long word(ByteBuffer b, int i, ByteOrder order) {
+        long v = b.getLong(i);
+        return b.order() == order ? v : Long.reverseBytes(v);
+    }
+
+    private static void mixedOrder(ByteBuffer dst, ByteBuffer[] src, int count, boolean accumulate) {
+        ByteOrder order = dst.order();
+        int dp = dst.position();
+        int len = dst.remaining();
+        int i = 0;
+        for (; i <= len - 8; i += 8) {
+            long x = accumulate ? dst.getLong(dp + i) : 0;
+            for (int k = 0; k < count; k++) {
+                x ^= word(src[k], src[k].position() + i, order);
+            }
+            dst.putLong(dp + i, x);
+        }
+        for (; i < len; i++) {
+            int x = accumulate ? dst.get(dp + i) : 0;
+            for (int k = 0; k < count; k++) {
+                x ^= src[k].get(src[k].position() + i);
+            }
+            dst.put(dp + i, (byte) x);
+        }
     }
 
     // ---- kernels: dst at absolute index dp, sources at their position + off, n bytes ----
