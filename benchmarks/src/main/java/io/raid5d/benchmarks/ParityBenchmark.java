@@ -65,10 +65,20 @@ public class ParityBenchmark {
         bh.consume(parity);
     }
 
-    /** Read-modify-write parity update: parity ^= old ^ new for one chunk. */
+    /**
+     * Baseline for comparison, not used by raid5d: the straightforward loop, one word of
+     * every source per step. Parity.compute must beat this to earn its complexity.
+     */
     @Benchmark
-    public void readModifyWrite(Blackhole bh) {
-        Parity.xorInto(parity, data, 2);
+    public void baselineWordLoop(Blackhole bh) {
+        int len = parity.capacity();
+        for (int i = 0; i < len; i += 8) {
+            long x = 0;
+            for (int k = 0; k < dataChunks; k++) {
+                x ^= data[k].getLong(i);
+            }
+            parity.putLong(i, x);
+        }
         bh.consume(parity);
     }
 }
