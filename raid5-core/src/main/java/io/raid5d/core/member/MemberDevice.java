@@ -23,10 +23,13 @@ public interface MemberDevice extends Closeable {
 
     boolean isReadOnly();
 
-    /** Reads exactly {@code dst.remaining()} bytes at {@code offset}; a short device is an IOException. */
+    /**
+     * Reads exactly {@code dst.remaining()} bytes at {@code offset}; a short device is an
+     * IOException. Like FileChannel, advances {@code dst}'s position to its limit.
+     */
     void read(long offset, ByteBuffer dst) throws IOException;
 
-    /** Writes all of {@code src.remaining()} bytes at {@code offset}. */
+    /** Writes all of {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position to its limit. */
     void write(long offset, ByteBuffer src) throws IOException;
 
     /** Makes every completed write durable (fdatasync / fsync). */

@@ -1,0 +1,136 @@
+package io.raid5d.core.member;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.nio.channels.FileLock;
+
+/**
+ * A member backed by a {@link FileChannel}: a regular file (held with a {@link FileLock}) or a
+ * block device (held with an O_EXCL {@link BlockDeviceClaim}). Opened by
+ * {@link MemberDevices#open}.
+ *
+ * <p>Reads and writes are positional ({@code pread}/{@code pwrite}), loop until the whole
+ * buffer is transferred, and advance the buffer's position to its limit, as FileChannel
+ * does. I/O must stay inside {@link #sizeBytes()}: a member has a fixed size, so a
+ * regular file is never grown by a write.
+ *
+ * <p>Thread-safe. Caution: FileChannel closes itself when a thread blocked in it is
+ * interrupted, which would fail the member; the I/O executor must not interrupt its
+ * threads. POSIX record locks vanish when any descriptor of the file in this process is
+ * closed, so all I/O to a member file goes through this object.
+ */
+public final class FileMemberDevice implements MemberDevice {
+
+    private final String path;
+    private final FileChannel channel;
+    /** The FileLock (regular file) or BlockDeviceClaim (block device) held until close. */
+    private final AutoCloseable hold;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final long sizeBytes;
+    private final boolean blockDevice;
+    private final boolean readOnly;
+
+    FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
+                     boolean blockDevice, boolean readOnly) {
+        this.path = path;
+        this.channel = channel;
+        this.hold = hold;
+        this.sizeBytes = sizeBytes;
+        this.blockDevice = blockDevice;
+        this.readOnly = readOnly;
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    /** The size at open time (BLKGETSIZE64 for block devices, the file length otherwise). */
+    @Override
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    @Override
+    public boolean isBlockDevice() {
+        return blockDevice;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        checkRange("read", offset, dst.remaining());
+        long at = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, at);
+            if (n < 0) {
+                throw new EOFException(path + ": end of file at offset " + at + " while reading "
+                        + (at - offset + dst.remaining()) + " bytes at offset " + offset);
+            }
+            at += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        if (readOnly) {
+            throw new IOException(path + ": opened read-only, cannot write at offset " + offset);
+        }
+        checkRange("write", offset, src.remaining());
+        long at = offset;
+        while (src.hasRemaining()) {
+            at += channel.write(src, at);
+        }
+    }
+
+    @Override
+    public void sync() throws IOException {
+        channel.force(false);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        // Release the lock (or claim) before closing the channel a FileLock belongs to.
+        IOException failure = null;
+        try {
+            hold.close();
+        } catch (Exception e) {
+            failure = new IOException(path + ": releasing the exclusive hold failed", e);
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void checkRange(String op, long offset, int length) throws IOException {
+        if (offset < 0 || offset > sizeBytes - length) {
+            throw new IOException(path + ": " + op + " of " + length + " bytes at offset " + offset
+                    + " is outside the device (" + sizeBytes + " bytes)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FileMemberDevice[" + path + (blockDevice ? ", block device" : ", file")
+                + (readOnly ? ", read-only" : "") + ", " + sizeBytes + " bytes]";
+    }
+}

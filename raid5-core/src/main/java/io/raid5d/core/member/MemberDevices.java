@@ -1,0 +1,108 @@
+package io.raid5d.core.member;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/** Opens members exclusively: regular files under a file lock, block devices with O_EXCL. */
+public final class MemberDevices {
+
+    private MemberDevices() {
+    }
+
+    /**
+     * Opens {@code path} (symlinks followed) as a member.
+     *
+     * <p>A regular file is locked for the device's life: exclusively, or shared when
+     * {@code readOnly}; a lock held by another process or by this one means "busy". A block
+     * device is opened with O_EXCL (also when {@code readOnly}) and that descriptor is kept
+     * open, so another exclusive open or a mount gets EBUSY.
+     *
+     * @throws MemberOpenException naming the path and why: no such file, not a regular file
+     *                             or block device, permission denied, busy, I/O error
+     */
+    public static MemberDevice open(Path path, boolean readOnly) throws MemberOpenException {
+        String name = path.toString();
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        } catch (AccessDeniedException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (IOException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+        if (attrs.isRegularFile()) {
+            return openFile(path, name, readOnly);
+        }
+        if (attrs.isOther() && BlockDeviceClaim.isBlockDevice(name)) {
+            return openBlockDevice(path, name, readOnly);
+        }
+        throw new MemberOpenException(name, MemberOpenException.Reason.NOT_A_DEVICE,
+                attrs.isDirectory() ? "a directory" : null);
+    }
+
+    private static MemberDevice openFile(Path path, String name, boolean readOnly) throws MemberOpenException {
+        FileChannel channel = openChannel(path, name, readOnly);
+        try {
+            FileLock lock;
+            try {
+                lock = channel.tryLock(0, Long.MAX_VALUE, readOnly);
+            } catch (OverlappingFileLockException e) {
+                throw new MemberOpenException(name, MemberOpenException.Reason.BUSY, "already open in this process", e);
+            }
+            if (lock == null) {
+                throw new MemberOpenException(name, MemberOpenException.Reason.BUSY, "locked by another process");
+            }
+            return new FileMemberDevice(name, channel, lock, channel.size(), false, readOnly);
+        } catch (MemberOpenException e) {
+            closeQuietly(channel, e);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(channel, e);
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+    }
+
+    private static MemberDevice openBlockDevice(Path path, String name, boolean readOnly) throws MemberOpenException {
+        // Claim first: if another holder has it, fail before opening anything else.
+        BlockDeviceClaim claim = BlockDeviceClaim.open(name, readOnly);
+        try {
+            FileChannel channel = openChannel(path, name, readOnly);
+            return new FileMemberDevice(name, channel, claim, claim.sizeBytes(), true, readOnly);
+        } catch (MemberOpenException e) {
+            closeQuietly(claim, e);
+            throw e;
+        }
+    }
+
+    private static FileChannel openChannel(Path path, String name, boolean readOnly) throws MemberOpenException {
+        try {
+            return readOnly
+                    ? FileChannel.open(path, StandardOpenOption.READ)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        } catch (AccessDeniedException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (IOException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c, Exception primary) {
+        try {
+            c.close();
+        } catch (Exception suppressed) {
+            primary.addSuppressed(suppressed);
+        }
+    }
+}
