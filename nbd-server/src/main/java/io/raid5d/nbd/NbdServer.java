@@ -1,7 +1,6 @@
 package io.raid5d.nbd;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -13,6 +12,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.raid5d.nbd.export.ExportRegistry;
@@ -67,7 +67,7 @@ public final class NbdServer implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.ALLOCATOR, config.allocator())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -105,8 +105,10 @@ public final class NbdServer implements AutoCloseable {
         if (!started || closing) {
             return;
         }
-        if (workers.next().inEventLoop() || acceptor.next().inEventLoop()) {
-            throw new IllegalStateException("NbdServer.close() would block an event loop");
+        for (EventExecutor loop : workers) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("NbdServer.close() would block an event loop");
+            }
         }
         closing = true;
         serverChannel.close().awaitUninterruptibly();

@@ -1,5 +1,7 @@
 package io.raid5d.nbd;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,9 +14,11 @@ import java.util.Objects;
  *                            (one request is always admitted, so a single maximal request still fits)
  * @param ioThreads           Netty event loops serving connections; 0 lets Netty choose (2 x cores)
  * @param drainTimeout        how long {@link NbdServer#close()} waits for in-flight requests
+ * @param allocator           buffers for received bytes (hence write payloads) and read replies;
+ *                            should prefer direct buffers
  */
 public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long maxInFlightBytes,
-                              int ioThreads, Duration drainTimeout) {
+                              int ioThreads, Duration drainTimeout, ByteBufAllocator allocator) {
 
     public NbdServerConfig {
         if (maxOptionLength < 0) {
@@ -30,29 +34,34 @@ public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long
             throw new IllegalArgumentException("ioThreads " + ioThreads);
         }
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(allocator, "allocator");
     }
 
     public static NbdServerConfig defaults() {
-        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30));
+        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT);
     }
 
     public NbdServerConfig withMaxOptionLength(int v) {
-        return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout);
+        return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator);
     }
 
     public NbdServerConfig withMaxInFlightRequests(int v) {
-        return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout);
+        return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout, allocator);
     }
 
     public NbdServerConfig withMaxInFlightBytes(long v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout, allocator);
     }
 
     public NbdServerConfig withIoThreads(int v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout, allocator);
+    }
+
+    public NbdServerConfig withAllocator(ByteBufAllocator v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, v);
     }
 
     public NbdServerConfig withDrainTimeout(Duration v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v, allocator);
     }
 }

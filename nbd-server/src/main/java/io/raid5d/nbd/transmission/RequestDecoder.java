@@ -2,6 +2,7 @@ package io.raid5d.nbd.transmission;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.raid5d.nbd.lifecycle.DrainEvent;
@@ -157,6 +158,9 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
 
     /** Retained slices of the receive buffers holding the next {@code length} bytes. */
     private ByteBuf takePayload(CompositeByteBuf in, int length) {
+        if (length == 0) {
+            return Unpooled.EMPTY_BUFFER;
+        }
         List<ByteBuf> parts = in.decompose(in.readerIndex(), length);
         in.skipBytes(length);
         if (parts.size() == 1) {
