@@ -1,0 +1,138 @@
+package io.raid5d.nbd;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.raid5d.nbd.export.ExportRegistry;
+import io.raid5d.nbd.handshake.Negotiation;
+import io.raid5d.nbd.lifecycle.DrainEvent;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An NBD server (fixed newstyle handshake, simple replies) for the exports of an
+ * {@link ExportRegistry}, on Netty NIO. {@link #start} binds; {@link #close} stops accepting,
+ * lets in-flight requests finish and be answered, closes the connections and the event loops.
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+
+    private final NbdServerConfig config;
+    private final Negotiation negotiation;
+
+    // guarded by this
+    private EventLoopGroup acceptor;
+    private EventLoopGroup workers;
+    private Channel serverChannel;
+    private ChannelGroup connections;
+    private boolean started;
+    /** Set before connections are drained: connections registering afterwards close at once. */
+    private volatile boolean closing;
+
+    public NbdServer(ExportRegistry registry, NbdServerConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.negotiation = new Negotiation(Objects.requireNonNull(registry, "registry"), config);
+    }
+
+    /**
+     * Binds and starts serving. Port 0 picks a free port.
+     *
+     * @return the address actually bound
+     */
+    public synchronized InetSocketAddress start(InetSocketAddress bindAddress) {
+        if (started) {
+            throw new IllegalStateException("server already started");
+        }
+        started = true;
+        acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("nbd-accept"));
+        workers = new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io"));
+        connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptor, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, config.allocator())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        if (closing) {
+                            ch.close();
+                            return;
+                        }
+                        negotiation.install(ch.pipeline());
+                    }
+                });
+        ChannelFuture bound = bootstrap.bind(bindAddress).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            shutDownEventLoops();
+            throw new IllegalStateException("cannot bind NBD server to " + bindAddress, bound.cause());
+        }
+        serverChannel = bound.channel();
+        InetSocketAddress local = (InetSocketAddress) serverChannel.localAddress();
+        LOG.log(System.Logger.Level.INFO, "NBD server listening on " + local);
+        return local;
+    }
+
+    /** The bound address, or null before {@link #start}. */
+    public synchronized InetSocketAddress localAddress() {
+        return serverChannel == null ? null : (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * Stops accepting, asks every connection to drain (answer what is in flight, then close),
+     * waits up to the configured drain timeout, closes what is left and stops the event loops.
+     * Blocks; must not be called from an event loop. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (!started || closing) {
+            return;
+        }
+        for (EventExecutor loop : workers) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("NbdServer.close() would block an event loop");
+            }
+        }
+        closing = true;
+        serverChannel.close().awaitUninterruptibly();
+        List<Future<?>> closed = new ArrayList<>();
+        for (Channel connection : connections) {
+            connection.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+            closed.add(connection.closeFuture());
+        }
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        for (Future<?> f : closed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "NBD connections did not drain in " + config.drainTimeout() + "; closing them");
+                break;
+            }
+        }
+        connections.close().awaitUninterruptibly();
+        shutDownEventLoops();
+    }
+
+    private void shutDownEventLoops() {
+        Future<?> a = acceptor.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+        Future<?> w = workers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+        a.awaitUninterruptibly();
+        w.awaitUninterruptibly();
+    }
+}
