@@ -18,7 +18,7 @@ public record ArraySpec(String name, List<Path> members) {
             if (m.isBlank()) {
                 throw new IllegalArgumentException("--array " + name + ": empty member path in '" + text + "'");
             }
-            members.add(Path.of(m.trim()));
+            members.add(Path.of(m.trim()).toAbsolutePath().normalize());
         }
         return new ArraySpec(name, List.copyOf(members));
     }

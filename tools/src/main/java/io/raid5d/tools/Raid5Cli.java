@@ -39,7 +39,10 @@ public final class Raid5Cli {
             err.println("(see 'raid5 " + e.getCommandLine().getCommandName() + " --help')");
             return 2;
         });
-        return cl.execute(args);
+        int status = cl.execute(args);
+        cl.getOut().flush(); // print() output is not auto-flushed
+        cl.getErr().flush();
+        return status;
     }
 
     private static String oneLine(Throwable e) {
