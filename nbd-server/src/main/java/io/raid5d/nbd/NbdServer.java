@@ -102,8 +102,8 @@ public final class NbdServer implements AutoCloseable {
      */
     @Override
     public synchronized void close() {
-        if (!started || closing) {
-            return;
+        if (serverChannel == null || closing) {
+            return; // never started, failed to bind, or closed already
         }
         for (EventExecutor loop : workers) {
             if (loop.inEventLoop()) {

@@ -251,6 +251,14 @@ class TransmissionProtocolTest {
     }
 
     @Test
+    void discWithFlagsStillDisconnects() throws IOException {
+        try (RawNbdClient c = connect()) {
+            c.sendRequest(1 << 12, Command.DISC, 1, 0, 0, null);
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
     void writesToAReadOnlyExportAreEperm() throws IOException {
         try (RawNbdClient c = connect(NbdServerConfig.defaults(), true, 1)) {
             byte[] data = randomBytes(512);

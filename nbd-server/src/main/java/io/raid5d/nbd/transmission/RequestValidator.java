@@ -42,6 +42,9 @@ final class RequestValidator extends ChannelInboundHandlerAdapter {
     }
 
     int check(NbdRequest r) {
+        if (r.type() == Command.DISC) {
+            return Errno.OK; // never answered, whatever its flags: the decoder has stopped already
+        }
         if ((r.flags() & ~ACCEPTED_FLAGS) != 0) {
             return Errno.EINVAL;
         }
@@ -53,8 +56,6 @@ final class RequestValidator extends ChannelInboundHandlerAdapter {
             case Command.FLUSH:
                 // offset and length of a flush are reserved and must be zero
                 return r.offset() == 0 && r.length() == 0 ? Errno.OK : Errno.EINVAL;
-            case Command.DISC:
-                return Errno.OK;
             default:
                 return Errno.EINVAL;
         }
