@@ -69,6 +69,7 @@ public final class Raid5Array implements RaidArray {
         checkRange(offset, length);
         return io.submit(() -> {
             ByteBuffer view = dst.duplicate();
+            int end = view.limit();
             long pos = offset;
             int chunkBytes = geometry.chunkBytes();
             while (view.hasRemaining()) {
@@ -80,7 +81,7 @@ public final class Raid5Array implements RaidArray {
                 int member = geometry.memberOf(chunkSector);
                 view.limit(view.position() + n);
                 members.member(member).read(members.rowAddress(member, row) + inChunk, view);
-                view.limit(view.capacity());
+                view.limit(end);
                 pos += n;
             }
         });

@@ -102,7 +102,9 @@ final class RowWriter {
 
     private void readModifyWrite(long row, int rowOffset, ByteBuffer src, int first, int last) throws IOException {
         int length = src.remaining();
-        int lo = start(first, rowOffset);
+        // Parity bytes that change: the union of the touched ranges. Chunks after the first
+        // start at 0 and chunks before the last end at the chunk's end.
+        int lo = first == last ? start(first, rowOffset) : 0;
         int hi = first == last ? end(first, rowOffset, length) : chunkBytes;
         ChunkScratch s = scratch.get();
         ByteBuffer parity = ChunkScratch.range(s.parity, lo, hi);

@@ -1,0 +1,46 @@
+package io.raid5d.core.array;
+
+import io.raid5d.core.geometry.Layout;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.superblock.NewArrayPlan;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Member files with fresh md superblocks, made through the same plan {@code raid5 create} uses. */
+final class TestArrays {
+    private TestArrays() {
+    }
+
+    static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes, Layout layout,
+                             boolean assumeClean, NewArrayPlan.BitmapKind bitmap) throws Exception {
+        List<Path> paths = new ArrayList<>();
+        List<MemberDevice> devices = new ArrayList<>();
+        NewArrayPlan.Request req = new NewArrayPlan.Request().name(name).raidDisks(count).chunkBytes(chunkBytes)
+                .layout(layout).requestedSizeBytes(usedBytes).bitmap(bitmap).assumeClean(assumeClean);
+        try {
+            for (int i = 0; i < count; i++) {
+                Path p = dir.resolve(name + i + ".img");
+                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                    f.setLength(usedBytes + (1 << 20));
+                }
+                paths.add(p);
+                MemberDevice d = MemberDevices.open(p, false);
+                devices.add(d);
+                req.member(d.path(), d.sizeBytes());
+            }
+            NewArrayPlan.plan(req).writeTo(devices);
+        } finally {
+            for (MemberDevice d : devices) {
+                d.close();
+            }
+        }
+        return paths;
+    }
+
+    static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes) throws Exception {
+        return create(dir, name, count, chunkBytes, usedBytes, Layout.LEFT_SYMMETRIC, true, NewArrayPlan.BitmapKind.INTERNAL);
+    }
+}
