@@ -98,4 +98,28 @@ class BadInputIT {
         String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();
         assertTrue(check.contains(" 0 mismatched sectors"), check);
     }
+
+    @Test
+    void offlineCheckCountsACorruptedParityBlock(@TempDir Path dir) throws Exception {
+        List<Path> members = Members.create(dir, "chk", 4, "64K", "8M");
+        // Row 0 of left-symmetric on 4 members keeps parity on member 3; its data starts at 1 MiB.
+        try (RandomAccessFile f = new RandomAccessFile(members.get(3).toFile(), "rw")) {
+            f.seek((1 << 20) + 5000);
+            f.write(0x77);
+        }
+        Cmd.Result r = Cmd.raid5(Members.pathArgs("check --offline", members));
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains(" 8 mismatched sectors"), r.out());
+        assertTrue(r.err().contains("parity mismatches: 8 sectors in 1 stripes"), r.err());
+    }
+
+    @Test
+    void createRefusesToOverwriteAnotherArraysMember(@TempDir Path dir) throws Exception {
+        List<Path> a = Members.create(dir, "keep", 3, "64K", "8M");
+        List<String> before = Members.sha256All(a);
+        Cmd.Result r = Cmd.raid5(Members.pathArgs("create --raid-devices 3 --name other", a));
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("already belongs to md array keep") && r.err().contains("--force"), r.err());
+        assertEquals(before, Members.sha256All(a));
+    }
 }

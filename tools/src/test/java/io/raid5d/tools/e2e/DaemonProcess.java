@@ -1,13 +1,11 @@
 package io.raid5d.tools.e2e;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,16 +19,15 @@ final class DaemonProcess implements AutoCloseable {
 
     private final Process process;
     private final Path controlSocket;
-    private final List<String> log = new ArrayList<>(); // guarded by itself
-    private final CountDownLatch ready = new CountDownLatch(1);
-    private volatile int port = -1;
+    // Output goes to a file, not a pipe: the JDK may close a pipe under a reader when the
+    // process exits and lose its last lines.
+    private final Path logFile;
+    private int port = -1;
 
-    private DaemonProcess(Process process, Path controlSocket) {
+    private DaemonProcess(Process process, Path controlSocket, Path logFile) {
         this.process = process;
         this.controlSocket = controlSocket;
-        Thread reader = new Thread(this::readLog, "raid5d-log-reader");
-        reader.setDaemon(true);
-        reader.start();
+        this.logFile = logFile;
     }
 
     /** Starts raid5d with {@code args} added after --listen and --control; waits until it serves or dies. */
@@ -39,9 +36,10 @@ final class DaemonProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(Cmd.bin("raid5d").toString(),
                 "--listen", "127.0.0.1:0", "--control", control.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        Path log = Files.createTempFile(workDir, "raid5d", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        DaemonProcess d = new DaemonProcess(p, control);
+        DaemonProcess d = new DaemonProcess(p, control, log);
         d.awaitReadyOrExit();
         return d;
     }
@@ -57,34 +55,18 @@ final class DaemonProcess implements AutoCloseable {
     private void awaitReadyOrExit() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
-            if (ready.await(200, TimeUnit.MILLISECONDS)) {
+            Matcher m = SERVING.matcher(log());
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
                 return;
             }
             if (!process.isAlive()) {
-                Thread.sleep(200); // let the reader collect the last lines
                 throw new AssertionError("raid5d exited with status " + process.exitValue() + " before serving:\n" + log());
             }
+            Thread.sleep(100);
         }
         process.destroyForcibly();
         throw new AssertionError("raid5d did not start serving within 90 s:\n" + log());
-    }
-
-    private void readLog() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                synchronized (log) {
-                    log.add(line);
-                }
-                Matcher m = SERVING.matcher(line);
-                if (m.find() && port < 0) {
-                    port = Integer.parseInt(m.group(1));
-                    ready.countDown();
-                }
-            }
-        } catch (IOException e) {
-            // process gone
-        }
     }
 
     int port() {
@@ -104,8 +86,10 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     String log() {
-        synchronized (log) {
-            return String.join("\n", log);
+        try {
+            return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
         }
     }
 
@@ -116,7 +100,6 @@ final class DaemonProcess implements AutoCloseable {
             process.destroyForcibly().waitFor();
             throw new AssertionError("raid5d did not stop within 120 s of SIGTERM:\n" + log());
         }
-        Thread.sleep(100);
         return process.exitValue();
     }
 
