@@ -482,10 +482,8 @@ public final class WriteIntentBitmap implements Closeable {
         release(released, batch);
     }
 
+    /** Tells the listener first, then completes the futures: a completed future implies the listener ran. */
     private void release(List<CompletableFuture<Void>> released, long batch) {
-        for (CompletableFuture<Void> f : released) {
-            f.complete(null);
-        }
         LongConsumer listener = batchListener;
         if (listener != null) {
             try {
@@ -493,6 +491,9 @@ public final class WriteIntentBitmap implements Closeable {
             } catch (RuntimeException e) {
                 LOG.log(Level.SEVERE, name + ": bitmap batch listener failed", e);
             }
+        }
+        for (CompletableFuture<Void> f : released) {
+            f.complete(null);
         }
     }
 
