@@ -99,8 +99,11 @@ public final class WriteIntentBitmap implements Closeable {
     private final ByteBuffer ioBuffer = ByteBuffer.allocate(PAGE);
     private long daemonLastRun;
 
-    /** Told each released batch number; set by the engine, read by whoever releases a batch. */
+    /** Told released batch numbers; set by the engine, read by whoever releases a batch. */
     private volatile LongConsumer batchListener;
+    /** Serialises listener calls; guards lastNotified. Taken with no other lock held. */
+    private final Object listenerLock = new Object();
+    private long lastNotified;
 
     private WriteIntentBitmap(BitmapStore store, BitmapSuperblock header, ByteBuffer bits, BitmapOpenOptions o,
                               boolean stale, List<String> messages) {
@@ -434,8 +437,10 @@ public final class WriteIntentBitmap implements Closeable {
     }
 
     /**
-     * Called with the batch number each time a batch is released, on the releasing thread (the
-     * writer executor, or an unplug caller for a batch without I/O), no lock held. Must not block.
+     * Called when batches are released, with the newest durable batch (md's seq_write): every batch
+     * up to it may go to members. Calls come from the releasing thread (the writer executor, or an
+     * unplug caller for a batch without I/O), one at a time, with increasing numbers (a number may
+     * be skipped when two releases race; the later call covers both). Must not block.
      */
     public void setBatchListener(LongConsumer listener) {
         this.batchListener = listener;
@@ -482,14 +487,25 @@ public final class WriteIntentBitmap implements Closeable {
         release(released, batch);
     }
 
-    /** Tells the listener first, then completes the futures: a completed future implies the listener ran. */
+    /**
+     * Tells the listener first, then completes the futures (a completed future implies the listener
+     * has seen that batch). Batches are released by the writer and by unplug callers (no I/O), so
+     * the listener is called under its own small lock with the newest written batch, only when it
+     * grew: calls never overlap and their numbers only increase (some may be skipped).
+     */
     private void release(List<CompletableFuture<Void>> released, long batch) {
         LongConsumer listener = batchListener;
         if (listener != null) {
-            try {
-                listener.accept(batch);
-            } catch (RuntimeException e) {
-                LOG.log(Level.SEVERE, name + ": bitmap batch listener failed", e);
+            synchronized (listenerLock) {
+                long now = batches.written();
+                if (now > lastNotified) {
+                    lastNotified = now;
+                    try {
+                        listener.accept(now);
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.SEVERE, name + ": bitmap batch listener failed", e);
+                    }
+                }
             }
         }
         for (CompletableFuture<Void> f : released) {
