@@ -27,14 +27,11 @@ class LazyClearTest {
         return bm;
     }
 
-    private boolean pass(long seconds) {
-        clock.advanceSeconds(seconds);
-        return pendingPass();
-    }
-
+    /** The bitmap under test (set by each test), and one daemon pass after moving the clock. */
     private WriteIntentBitmap current;
 
-    private boolean pendingPass() {
+    private boolean pass(long seconds) {
+        clock.advanceSeconds(seconds);
         return current.daemonPass();
     }
 

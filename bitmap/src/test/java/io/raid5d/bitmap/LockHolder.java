@@ -14,13 +14,14 @@ public final class LockHolder {
     }
 
     public static void main(String[] args) throws Exception {
-        try (FileChannel ch = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE);
-             FileLock lock = ch.lock()) {
+        try (FileChannel ch = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.lock();
             System.out.println("locked");
             System.out.flush();
             while (System.in.read() >= 0) {
                 // hold the lock until the parent closes our stdin
             }
+            lock.release();
         }
     }
 }
