@@ -92,6 +92,8 @@ public final class WriteIntentBitmap implements Closeable {
     private long writesInFlight;
     /** Shared future for writers that met a full counter; null when nobody waits. */
     private CompletableFuture<Void> counterRoom;
+    /** Waiters of a failed bitmap, to be failed once the I/O lock is released. */
+    private final List<CompletableFuture<Void>> failedWaiters = new ArrayList<>();
 
     // ---- guarded by ioLock (all store I/O)
     private final ReentrantLock ioLock = new ReentrantLock();
@@ -212,7 +214,7 @@ public final class WriteIntentBitmap implements Closeable {
                 }
                 store.sync();
             } finally {
-                ioLock.unlock();
+                unlockIo();
             }
         }
     }
@@ -446,23 +448,35 @@ public final class WriteIntentBitmap implements Closeable {
         this.batchListener = listener;
     }
 
+    /** A written batch and the futures it releases, handed out of the I/O lock. */
+    private record Released(long batch, List<CompletableFuture<Void>> futures) {
+    }
+
     private void runFlushTask() {
+        Released done;
         ioLock.lock();
         try {
-            flushBatch();
+            done = flushBatch();
         } finally {
-            ioLock.unlock();
+            unlockIo();
+        }
+        // released with no lock held: a waiter's continuation may call back into the bitmap
+        if (done != null) {
+            release(done.futures(), done.batch());
         }
     }
 
-    /** Closes the open batch and writes its dirty pages. Caller holds ioLock. */
-    private void flushBatch() {
+    /**
+     * Closes the open batch and writes its dirty pages. Caller holds ioLock and releases the
+     * result after unlocking; null when nothing was written (closed, failed).
+     */
+    private Released flushBatch() {
         long batch;
         int n;
         synchronized (lock) {
             flushQueued = false;
             if (closed || failure != null) {
-                return;
+                return null;
             }
             batch = batches.close();
             n = image.takeDirty(ioPages);
@@ -477,14 +491,12 @@ public final class WriteIntentBitmap implements Closeable {
             }
         } catch (IOException | RuntimeException e) {
             fail(e);
-            return;
+            return null;
         }
-        List<CompletableFuture<Void>> released;
         synchronized (lock) {
             flushRunning = false;
-            released = batches.markWritten(batch);
+            return new Released(batch, batches.markWritten(batch));
         }
-        release(released, batch);
     }
 
     /**
@@ -521,23 +533,42 @@ public final class WriteIntentBitmap implements Closeable {
         store.writePage(page, ioBuffer);
     }
 
+    /**
+     * Records the first store failure and takes every waiter; they are failed by
+     * {@link #unlockIo()}, outside the I/O lock. Caller holds ioLock.
+     */
     private void fail(Throwable e) {
         IOException cause = e instanceof IOException ? (IOException) e
                 : new IOException(name + ": bitmap write failed: " + e, e);
-        List<CompletableFuture<Void>> waiting = new ArrayList<>();
-        IOException first;
         synchronized (lock) {
             if (failure == null) {
                 failure = cause;
                 header.setState(header.getState() | BitmapSuperblock.STATE_WRITE_ERROR);
             }
-            first = failure;
             flushRunning = false;
-            batches.drainAll(waiting);
+            batches.drainAll(failedWaiters);
         }
         LOG.log(Level.SEVERE, name + ": bitmap write failed; no further bitmap writes", e);
+    }
+
+    /** Unlocks ioLock, then fails the waiters {@link #fail} took (continuations may call back in). */
+    private void unlockIo() {
+        ioLock.unlock();
+        if (ioLock.isHeldByCurrentThread()) {
+            return; // still inside an outer I/O section; it fails them on its way out
+        }
+        List<CompletableFuture<Void>> waiting;
+        IOException cause;
+        synchronized (lock) {
+            if (failedWaiters.isEmpty()) {
+                return;
+            }
+            waiting = new ArrayList<>(failedWaiters);
+            failedWaiters.clear();
+            cause = failure;
+        }
         for (CompletableFuture<Void> f : waiting) {
-            f.completeExceptionally(first);
+            f.completeExceptionally(cause);
         }
     }
 
@@ -595,7 +626,7 @@ public final class WriteIntentBitmap implements Closeable {
             fail(e);
             return true;
         } finally {
-            ioLock.unlock();
+            unlockIo();
         }
     }
 
@@ -686,7 +717,7 @@ public final class WriteIntentBitmap implements Closeable {
                 throw e;
             }
         } finally {
-            ioLock.unlock();
+            unlockIo();
         }
     }
 
@@ -843,6 +874,7 @@ public final class WriteIntentBitmap implements Closeable {
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         long inFlight;
         IOException failed;
+        Released released = null;
         ioLock.lock();
         try {
             synchronized (lock) {
@@ -850,7 +882,10 @@ public final class WriteIntentBitmap implements Closeable {
                     return;
                 }
             }
-            flushBatch();
+            Released last = flushBatch();
+            if (last != null) {
+                released = last;
+            }
             synchronized (lock) {
                 closed = true;
                 inFlight = writesInFlight;
@@ -859,7 +894,10 @@ public final class WriteIntentBitmap implements Closeable {
             }
             store.close();
         } finally {
-            ioLock.unlock();
+            unlockIo();
+        }
+        if (released != null) {
+            release(released.futures(), released.batch());
         }
         IOException done = closedException();
         for (CompletableFuture<Void> f : waiting) {
