@@ -211,6 +211,33 @@ class BatchTest {
     }
 
     @Test
+    void continuationsRunOutsideTheIoLock() throws Exception {
+        // a waiter that needs another thread to do bitmap I/O (a daemon pass) before it finishes:
+        // if batches were released under the I/O lock, this would wait forever
+        MemoryBitmapStore store = TestBitmaps.cleanStore();
+        FakeClock clock = new FakeClock();
+        WriteIntentBitmap bm = WriteIntentBitmap.open(store, TestBitmaps.options(clock, writer));
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            long seq = bm.startWrite(sector(2), 8);
+            CompletableFuture<Boolean> chained = bm.batchWritten(seq).thenApply(v -> {
+                clock.advanceSeconds(5);
+                try {
+                    return other.submit(bm::daemonPass).get(BOUND_S, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            bm.unplug();
+            assertTrue(chained.get(BOUND_S, TimeUnit.SECONDS));
+            bm.endWrite(sector(2), 8, true, false);
+            bm.close();
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    @Test
     void aStoreErrorFailsTheBatchAndEverythingAfter() throws Exception {
         MemoryBitmapStore store = TestBitmaps.cleanStore();
         WriteIntentBitmap bm = WriteIntentBitmap.open(store, TestBitmaps.options(new FakeClock(), writer));
