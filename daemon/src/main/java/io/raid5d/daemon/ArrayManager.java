@@ -65,7 +65,8 @@ final class ArrayManager {
         EngineMeters.bind(engine, meters);
         ArrayControl control = ArrayControls.forEngine(engine);
         RaidBlockExport export = new RaidBlockExport(served);
-        arrays.put(name, new RunningArray(engine, served, export, control, bitmap, new ResyncRate()));
+        arrays.put(name, new RunningArray(engine, served, export, control, bitmap, new ResyncRate(),
+                engine.status().resyncDoneSectors()));
         exports.add(export);
         LOG.info(() -> "array " + name + ": assembled from " + members + ", " + engine.sizeBytes() + " bytes, "
                 + engine.status().state());

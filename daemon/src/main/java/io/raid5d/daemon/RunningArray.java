@@ -10,10 +10,11 @@ import java.util.Optional;
 
 /**
  * One array the daemon runs: the engine, the metered view the NBD export uses, its management
- * control, the bitmap shape read at assembly and the resync rate the status ticker keeps.
+ * control, the bitmap shape read at assembly, the resync rate the status ticker keeps, and
+ * the in-sync sectors at assembly (where a resync started).
  */
 record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, ArrayControl control,
-                    Optional<BitmapInfo> bitmap, ResyncRate resyncRate) {
+                    Optional<BitmapInfo> bitmap, ResyncRate resyncRate, long resyncFromSectors) {
 
     String name() {
         return engine.name();

@@ -46,13 +46,15 @@ final class StatusTicker implements AutoCloseable {
         try {
             List<RunningArray> running = manager.running();
             List<ArrayStatus> statuses = new ArrayList<>();
+            List<ResyncWatcher.Sighting> sightings = new ArrayList<>();
             long now = System.nanoTime();
             for (RunningArray r : running) {
                 ArrayStatus s = r.engine().status();
                 r.resyncRate().sample(s.resyncDoneSectors(), s.resyncRunning(), now);
                 statuses.add(s);
+                sightings.add(new ResyncWatcher.Sighting(s, r.resyncFromSectors()));
             }
-            watcher.observe(statuses);
+            watcher.observe(sightings);
             String status = summary(statuses);
             if (!status.equals(lastStatus)) {
                 lastStatus = status;

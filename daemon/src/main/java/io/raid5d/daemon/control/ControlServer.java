@@ -102,7 +102,7 @@ public final class ControlServer implements AutoCloseable {
                 List<String> words = ControlProtocol.decodeRequest(line);
                 StreamingCommand stream = words.isEmpty() ? null : streams.get(words.get(0));
                 if (stream != null) {
-                    serveStream(stream, words.subList(1, words.size()), in, out);
+                    serveStream(stream, words.subList(1, words.size()), ch);
                     return;
                 }
                 handle(words, reply);
@@ -117,13 +117,15 @@ public final class ControlServer implements AutoCloseable {
     /**
      * Streams lines to the client until the verb returns. A helper thread reads the client's
      * side so the verb learns when the client has gone even while it has nothing to send.
+     * Both use the channel directly: the Channels stream adapters share one lock, so a
+     * blocked read through them would hold up every write.
      */
-    private void serveStream(StreamingCommand command, List<String> args, BufferedReader in, OutputStream out)
-            throws IOException {
+    private void serveStream(StreamingCommand command, List<String> args, SocketChannel ch) throws IOException {
         AtomicBoolean gone = new AtomicBoolean();
         Thread watcher = new Thread(() -> {
+            java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(256);
             try {
-                while (in.read() >= 0) {
+                while (ch.read(sink.clear()) >= 0) {
                     // the client sends nothing more; anything it does send is ignored
                 }
             } catch (IOException e) {
@@ -136,10 +138,7 @@ public final class ControlServer implements AutoCloseable {
         StreamingCommand.LineSink sink = new StreamingCommand.LineSink() {
             @Override
             public void line(String text) throws IOException {
-                synchronized (out) {
-                    out.write((ControlProtocol.DATA_PREFIX + oneLine(text) + "\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                }
+                writeFully(ch, ControlProtocol.DATA_PREFIX + oneLine(text) + "\n");
             }
 
             @Override
@@ -160,8 +159,14 @@ public final class ControlServer implements AutoCloseable {
             end = ControlProtocol.ERR_PREFIX + oneLine(String.valueOf(e.getMessage()));
         }
         if (!gone.get()) {
-            out.write((end + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            writeFully(ch, end + "\n");
+        }
+    }
+
+    private static void writeFully(SocketChannel ch, String text) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
     }
 

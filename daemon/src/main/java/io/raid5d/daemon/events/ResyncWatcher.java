@@ -12,7 +12,8 @@ import java.util.Set;
  * array is seen needing a resync, Resync20/40/60/80 as it passes those marks, ResyncFinished
  * when it is in sync. The engine exposes progress only through status(), so the daemon
  * observes it periodically; a resync that runs past several marks between two observations
- * still reports each mark once, in order.
+ * still reports each mark once, in order, counting from where the resync started (an array
+ * assembled with a resync checkpoint at 45% reports Resync60 and Resync80 only).
  *
  * <p>Thread ownership: {@link #observe} is called by one thread (the daemon's status ticker).
  */
@@ -29,16 +30,30 @@ public final class ResyncWatcher {
         this.bus = bus;
     }
 
-    public void observe(List<ArrayStatus> arrays) {
+    /**
+     * One observation of one array.
+     *
+     * @param resyncFromSectors where its resync started (the in-sync sectors when it was assembled)
+     */
+    public record Sighting(ArrayStatus status, long resyncFromSectors) {
+    }
+
+    public void observe(List<Sighting> arrays) {
         Set<String> present = new HashSet<>();
-        for (ArrayStatus s : arrays) {
+        for (Sighting sighting : arrays) {
+            ArrayStatus s = sighting.status();
             present.add(s.name());
-            Track t = tracks.computeIfAbsent(s.name(), k -> new Track());
+            Track t = tracks.get(s.name());
             boolean needsSync = s.resyncDoneSectors() < s.memberSectors();
-            if (!t.active && needsSync) {
-                t.active = true;
-                t.marks = s.resyncPercentTenths() / 200;
-                bus.publish(ArrayEvent.of(EventType.RESYNC_STARTED, s.name()));
+            if (t == null) {
+                // First sight: a resync that started at assembly counts, even if already done.
+                t = new Track();
+                tracks.put(s.name(), t);
+                if (sighting.resyncFromSectors() < s.memberSectors()) {
+                    start(t, s, sighting.resyncFromSectors());
+                }
+            } else if (!t.active && needsSync) {
+                start(t, s, s.resyncDoneSectors());
             }
             if (!t.active) {
                 continue;
@@ -54,5 +69,11 @@ public final class ResyncWatcher {
             }
         }
         tracks.keySet().retainAll(present);
+    }
+
+    private void start(Track t, ArrayStatus s, long fromSectors) {
+        t.active = true;
+        t.marks = s.memberSectors() == 0 ? 0 : (int) (fromSectors * 5 / s.memberSectors());
+        bus.publish(ArrayEvent.of(EventType.RESYNC_STARTED, s.name()));
     }
 }
