@@ -1,22 +1,36 @@
 package io.raid5d.daemon;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
+import io.raid5d.daemon.array.ArrayControl;
+import io.raid5d.daemon.array.ArrayControls;
+import io.raid5d.daemon.array.BitmapInfo;
+import io.raid5d.daemon.array.ResyncRate;
 import io.raid5d.daemon.control.ControlException;
+import io.raid5d.daemon.events.ArrayEvent;
+import io.raid5d.daemon.events.EventBus;
+import io.raid5d.daemon.events.EventType;
 import io.raid5d.daemon.export.RaidBlockExport;
+import io.raid5d.daemon.metrics.EngineMeters;
+import io.raid5d.daemon.metrics.MeteredRaidArray;
+import io.raid5d.daemon.scan.ProbedMember;
+import io.raid5d.daemon.scan.SuperblockProbe;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The arrays this daemon runs, each served as the NBD export of the same name.
+ * The arrays this daemon runs, each served as the NBD export of the same name, metered, and
+ * announced on the event bus when assembled or stopped.
  *
  * <p>Lock: the object's monitor guards {@code arrays} and keeps assemble/stop of one name
  * from racing; the NBD registry is updated under it so an export is visible only while its
@@ -27,11 +41,15 @@ final class ArrayManager {
 
     private final MutableExportRegistry exports;
     private final int ioThreads;
-    private final Map<String, RaidBlockExport> arrays = new TreeMap<>(); // guarded by this
+    private final EventBus events;
+    private final MeterRegistry meters;
+    private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
 
-    ArrayManager(MutableExportRegistry exports, int ioThreads) {
+    ArrayManager(MutableExportRegistry exports, int ioThreads, EventBus events, MeterRegistry meters) {
         this.exports = exports;
         this.ioThreads = ioThreads;
+        this.events = events;
+        this.meters = meters;
     }
 
     synchronized RaidArray assemble(String name, List<Path> members) throws AssemblyException, IOException, ControlException {
@@ -41,37 +59,69 @@ final class ArrayManager {
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
-        RaidArray array = ArrayAssembler.assemble(name, members, ioThreads);
-        RaidBlockExport export = new RaidBlockExport(array);
-        arrays.put(name, export);
+        Optional<BitmapInfo> bitmap = bitmapOf(members);
+        RaidArray engine = ArrayAssembler.assemble(name, members, ioThreads);
+        MeteredRaidArray served = new MeteredRaidArray(engine, meters);
+        EngineMeters.bind(engine, meters);
+        ArrayControl control = ArrayControls.forEngine(engine);
+        RaidBlockExport export = new RaidBlockExport(served);
+        arrays.put(name, new RunningArray(engine, served, export, control, bitmap, new ResyncRate(),
+                engine.status().resyncDoneSectors()));
         exports.add(export);
-        LOG.info(() -> "array " + name + ": assembled from " + members + ", " + array.sizeBytes() + " bytes, "
-                + array.status().state());
-        return array;
+        LOG.info(() -> "array " + name + ": assembled from " + members + ", " + engine.sizeBytes() + " bytes, "
+                + engine.status().state());
+        events.publish(ArrayEvent.of(EventType.ASSEMBLED, name));
+        return engine;
+    }
+
+    /** The internal bitmap's shape, read before assembly claims the members (assembly checks the rest). */
+    private static Optional<BitmapInfo> bitmapOf(List<Path> members) {
+        if (members.isEmpty()) {
+            return Optional.empty();
+        }
+        ProbedMember first = SuperblockProbe.probe(members.get(0));
+        return first.bitmap().map(BitmapInfo::internal);
     }
 
     synchronized RaidArray get(String name) throws ControlException {
-        RaidBlockExport e = arrays.get(name);
+        return running(name).engine();
+    }
+
+    synchronized RunningArray running(String name) throws ControlException {
+        RunningArray e = arrays.get(name);
         if (e == null) {
             throw new ControlException("no array named " + name + " is running" + (arrays.isEmpty() ? "" : " (running: "
                     + String.join(", ", arrays.keySet()) + ")"));
         }
-        return e.array();
+        return e;
     }
 
     synchronized List<RaidArray> all() {
         List<RaidArray> all = new ArrayList<>();
-        arrays.values().forEach(e -> all.add(e.array()));
+        arrays.values().forEach(e -> all.add(e.engine()));
         return all;
+    }
+
+    synchronized List<RunningArray> running() {
+        return new ArrayList<>(arrays.values());
+    }
+
+    synchronized boolean isRunning(String name) {
+        return arrays.containsKey(name);
     }
 
     /** Stops serving {@code name}: no new connections to it, drain, flush, mark clean. */
     synchronized void stop(String name) throws ControlException, IOException {
-        RaidArray array = get(name);
+        RunningArray running = running(name);
         exports.remove(name);
         arrays.remove(name);
-        array.close();
+        try {
+            running.engine().close();
+        } finally {
+            EngineMeters.unbind(name, meters);
+        }
         LOG.info(() -> "array " + name + ": stopped clean");
+        events.publish(ArrayEvent.of(EventType.STOPPED, name));
     }
 
     /** Stops every array; reports the first failure after trying them all. */

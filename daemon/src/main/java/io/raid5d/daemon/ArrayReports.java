@@ -1,15 +1,24 @@
 package io.raid5d.daemon;
 
 import io.raid5d.core.array.ArrayStatus;
+import io.raid5d.daemon.array.BitmapInfo;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Text views of running arrays: {@code detail} like mdadm --detail, {@code status} like /proc/mdstat. */
+/**
+ * Text views of running arrays: {@code detail} like mdadm --detail, {@code status} like
+ * /proc/mdstat, and {@code detail --json} for scripts.
+ */
 final class ArrayReports {
     private ArrayReports() {
     }
 
     static List<String> detail(ArrayStatus s) {
+        return detail(new ArrayView(s, java.util.Optional.empty(), 0));
+    }
+
+    static List<String> detail(ArrayView v) {
+        ArrayStatus s = v.status();
         List<String> out = new ArrayList<>();
         out.add(s.name() + ":");
         out.add(row("Version", "1.2"));
@@ -17,6 +26,7 @@ final class ArrayReports {
         out.add(row("Array Size", s.sizeBytes() / 1024 + " KiB (" + s.sizeBytes() + " bytes)"));
         out.add(row("Used Dev Size", s.memberSectors() / 2 + " KiB"));
         out.add(row("Raid Devices", String.valueOf(s.raidDisks())));
+        out.add(row("Intent Bitmap", v.bitmap().map(BitmapInfo::location).orElse("none")));
         out.add(row("State", s.state()));
         out.add(row("Layout", s.layout()));
         out.add(row("Chunk Size", s.chunkBytes() / 1024 + "K"));
@@ -33,10 +43,11 @@ final class ArrayReports {
         return out;
     }
 
-    static List<String> status(List<ArrayStatus> arrays) {
+    static List<String> status(List<ArrayView> arrays) {
         List<String> out = new ArrayList<>();
         out.add("Personalities : [raid5]");
-        for (ArrayStatus s : arrays) {
+        for (ArrayView v : arrays) {
+            ArrayStatus s = v.status();
             StringBuilder line = new StringBuilder(s.name()).append(" : active raid5");
             for (int i = 0; i < s.members().size(); i++) {
                 line.append(' ').append(s.members().get(i)).append('[').append(i).append(']');
@@ -46,13 +57,61 @@ final class ArrayReports {
                     s.sizeBytes() / 1024, s.chunkBytes() / 1024, s.layout(), s.raidDisks(), s.raidDisks(),
                     "U".repeat(s.raidDisks())));
             if (s.resyncRunning()) {
-                out.add(String.format("      resync = %s (%d/%d)", percent(s), s.resyncDoneSectors() / 2, s.memberSectors() / 2));
+                out.add(resyncLine(v));
+            } else if (s.resyncDoneSectors() < s.memberSectors()) {
+                out.add(String.format("      resync=PENDING (%d/%d)", s.resyncDoneSectors() / 2, s.memberSectors() / 2));
             }
+            v.bitmap().ifPresent(b -> out.add(String.format("      bitmap: %d pages [%dKB], %dKB chunk%s", b.pages(),
+                    b.pages() * 4, b.chunkBytes() / 1024, b.location().equals("internal") ? "" : ", file: " + b.location())));
+            out.add("");
         }
         if (arrays.isEmpty()) {
             out.add("no arrays running");
         }
         return out;
+    }
+
+    /** md's progress line: bar, percent, done/total in KiB, estimated finish, speed. */
+    private static String resyncLine(ArrayView v) {
+        ArrayStatus s = v.status();
+        int tenths = s.resyncPercentTenths();
+        int filled = Math.min(20, tenths / 50);
+        String bar = "[" + "=".repeat(filled) + ">" + ".".repeat(Math.max(0, 19 - filled)) + "]";
+        StringBuilder sb = new StringBuilder(String.format("      %s  resync = %s (%d/%d)", bar, percent(s),
+                s.resyncDoneSectors() / 2, s.memberSectors() / 2));
+        long speed = v.resyncSectorsPerSecond();
+        if (speed > 0) {
+            double minutes = (s.memberSectors() - s.resyncDoneSectors()) / (double) speed / 60.0;
+            sb.append(String.format(" finish=%.1fmin speed=%dK/sec", minutes, speed / 2));
+        }
+        return sb.toString();
+    }
+
+    static String json(ArrayView v) {
+        ArrayStatus s = v.status();
+        Json j = new Json();
+        j.begin();
+        j.field("name", s.name()).field("uuid", s.uuid()).field("level", "raid5").field("state", s.state())
+                .field("raid_disks", s.raidDisks()).field("chunk_bytes", s.chunkBytes()).field("layout", s.layout())
+                .field("size_bytes", s.sizeBytes()).field("member_sectors", s.memberSectors())
+                .field("events", s.events());
+        j.key("resync").begin().field("running", s.resyncRunning()).field("done_sectors", s.resyncDoneSectors())
+                .field("percent", s.resyncPercentTenths() / 10.0).field("speed_kib_per_sec", v.resyncSectorsPerSecond() / 2)
+                .end();
+        if (v.bitmap().isPresent()) {
+            BitmapInfo b = v.bitmap().get();
+            j.key("bitmap").begin().field("location", b.location()).field("chunk_bytes", b.chunkBytes())
+                    .field("chunks", b.chunks()).field("pages", b.pages()).end();
+        } else {
+            j.key("bitmap").nullValue();
+        }
+        j.key("members").beginArray();
+        for (int i = 0; i < s.members().size(); i++) {
+            j.begin().field("number", i).field("role", i).field("state", "active sync").field("path", s.members().get(i)).end();
+        }
+        j.endArray();
+        j.end();
+        return j.toString();
     }
 
     private static String percent(ArrayStatus s) {

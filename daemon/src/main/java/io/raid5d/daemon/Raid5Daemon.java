@@ -1,9 +1,14 @@
 package io.raid5d.daemon;
 
-import io.raid5d.core.array.RaidArray;
-import io.raid5d.daemon.control.ControlException;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.raid5d.daemon.control.ControlServer;
+import io.raid5d.daemon.events.EventBus;
+import io.raid5d.daemon.events.ResyncWatcher;
 import io.raid5d.daemon.logging.JournalLogFormat;
+import io.raid5d.daemon.metrics.MetricsHttpServer;
+import io.raid5d.daemon.systemd.SdNotify;
+import io.raid5d.daemon.systemd.WatchdogPinger;
 import io.raid5d.nbd.NbdServer;
 import io.raid5d.nbd.NbdServerConfig;
 import io.raid5d.nbd.export.MutableExportRegistry;
@@ -19,27 +24,34 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The raid5d process: assembles the arrays named on the command line, serves each as the NBD
- * export of its name, answers the control socket, and on SIGTERM/SIGINT drains the NBD
- * connections, flushes, marks every array clean and exits 0.
+ * The raid5d process: assembles the arrays named in the configuration file and on the command
+ * line, serves each as the NBD export of its name, answers the control socket, serves metrics
+ * when asked to, tells systemd (Type=notify) when it is ready and what state the arrays are in,
+ * and on SIGTERM/SIGINT drains the NBD connections, flushes, marks every array clean and exits 0.
  */
 @Command(name = "raid5d", mixinStandardHelpOptions = true, version = "raid5d 0.1.0",
         description = "Serve RAID-5 arrays (Linux md v1.2 members) over NBD.")
 public final class Raid5Daemon implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(Raid5Daemon.class.getName());
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "NBD listen address (default: ${DEFAULT-VALUE})")
-    String listen = "127.0.0.1:10809";
+    @Option(names = "--config", paramLabel = "FILE", description = "configuration file (raid5d.conf); options given here override it")
+    Path configFile;
 
-    @Option(names = "--control", paramLabel = "SOCKET", description = "control socket path (default: ${DEFAULT-VALUE})")
-    Path control = Path.of("/run/raid5d/control.sock");
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "NBD listen address (default: " + DaemonSettings.DEFAULT_LISTEN + ")")
+    String listen;
+
+    @Option(names = "--control", paramLabel = "SOCKET", description = "control socket path (default: /run/raid5d/control.sock)")
+    Path control;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT|off", description = "serve Prometheus metrics over HTTP at HOST:PORT/metrics (default: off)")
+    String metrics;
 
     @Option(names = "--array", paramLabel = "NAME=MEMBER,MEMBER,...",
             description = "assemble these members and serve them as export NAME (repeatable)")
     List<String> arrays = new ArrayList<>();
 
-    @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: ${DEFAULT-VALUE})")
-    int ioThreads = 8;
+    @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
+    Integer ioThreads;
 
     public static void main(String[] args) {
         JournalLogFormat.install(Level.INFO);
@@ -55,38 +67,76 @@ public final class Raid5Daemon implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        InetSocketAddress bind = parseListen(listen);
-        List<ArraySpec> specs = new ArrayList<>();
-        for (String a : arrays) {
-            specs.add(ArraySpec.parse(a));
-        }
+        DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays);
+        InetSocketAddress bind = settings.listen();
         ShutdownSignals signals = new ShutdownSignals();
         signals.install();
 
+        SdNotify systemd = SdNotify.fromEnvironment();
+        EventBus events = new EventBus();
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MutableExportRegistry exports = new MutableExportRegistry();
-        ArrayManager manager = new ArrayManager(exports, ioThreads);
-        ControlServer controlServer = new ControlServer(control);
+        ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
+        ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
+        ControlServer controlServer = new ControlServer(settings.control());
+        StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
+        WatchdogPinger watchdog = null;
+        MetricsHttpServer metricsServer = null;
         NbdServer nbd = null;
         try {
-            for (ArraySpec spec : specs) {
+            for (ArraySpec spec : settings.cliArrays()) {
                 manager.assemble(spec.name(), spec.members());
+                configured.applySettings(spec.name()).forEach(LOG::warning);
             }
-            registerControl(controlServer, manager);
+            List<String> missing = configured.assembleAll();
+            new ControlVerbs(manager, events, configured).registerAll(controlServer);
             controlServer.start();
+            if (settings.metrics().isPresent()) {
+                metricsServer = MetricsHttpServer.start(settings.metrics().get(), meters);
+                LOG.info("serving metrics on http://" + metricsServer.address().getHostString() + ":"
+                        + metricsServer.address().getPort() + "/metrics");
+            }
             nbd = new NbdServer(exports, NbdServerConfig.defaults());
             InetSocketAddress bound = nbd.start(bind);
-            LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + control);
+            LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + settings.control());
+            ticker.start();
+            watchdog = WatchdogPinger.start(systemd, System.getenv());
+            systemd.ready(readyStatus(manager, missing));
             String why = signals.await();
             LOG.info(why + ": stopping (draining NBD connections, then marking arrays clean)");
+            systemd.stopping("stopping: draining and marking arrays clean");
         } catch (Exception e) {
             closeQuietly(nbd, controlServer, manager);
+            close(ticker, watchdog, metricsServer, events, systemd);
             throw e;
         }
         nbd.close();
         controlServer.close();
+        ticker.close();
         manager.stopAll();
+        close(watchdog, metricsServer, events, systemd);
         LOG.info("stopped cleanly");
         return 0;
+    }
+
+    private static String readyStatus(ArrayManager manager, List<String> missing) {
+        List<io.raid5d.core.array.ArrayStatus> all = new ArrayList<>();
+        manager.all().forEach(a -> all.add(a.status()));
+        String s = StatusTicker.summary(all);
+        return missing.isEmpty() ? s : s + "; NOT assembled: " + String.join(", ", missing);
+    }
+
+    private static void close(AutoCloseable... things) {
+        for (AutoCloseable c : things) {
+            if (c == null) {
+                continue;
+            }
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "closing " + c + " failed", e);
+            }
+        }
     }
 
     private static void closeQuietly(NbdServer nbd, ControlServer control, ArrayManager manager) {
@@ -99,38 +149,6 @@ public final class Raid5Daemon implements Callable<Integer> {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "cleanup after a failed start also failed", e);
         }
-    }
-
-    private static void registerControl(ControlServer server, ArrayManager manager) {
-        server.register("status", args -> {
-            List<io.raid5d.core.array.ArrayStatus> all = new ArrayList<>();
-            for (RaidArray a : manager.all()) {
-                all.add(a.status());
-            }
-            return ArrayReports.status(all);
-        });
-        server.register("detail", args -> ArrayReports.detail(manager.get(onlyName(args)).status()));
-        server.register("stop", args -> {
-            String name = onlyName(args);
-            manager.stop(name);
-            return List.of("stopped " + name);
-        });
-        server.register("assemble", args -> {
-            if (args.size() < 2) {
-                throw new ControlException("assemble wants NAME MEMBER...");
-            }
-            List<Path> members = new ArrayList<>();
-            args.subList(1, args.size()).forEach(m -> members.add(Path.of(m)));
-            RaidArray a = manager.assemble(args.get(0), members);
-            return List.of("assembled " + a.name() + ": " + a.sizeBytes() + " bytes, " + a.status().state());
-        });
-    }
-
-    private static String onlyName(List<String> args) throws ControlException {
-        if (args.size() != 1) {
-            throw new ControlException("expected one array name, got " + args.size() + " arguments");
-        }
-        return args.get(0);
     }
 
     static InetSocketAddress parseListen(String text) {

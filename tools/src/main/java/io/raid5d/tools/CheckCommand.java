@@ -17,8 +17,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code raid5 check --offline MEMBER...}: reads every row of a stopped array and counts parity
  * mismatches the way md's mismatch_cnt does (sectors, per 4 KiB block). Opens the members
  * read-only and changes nothing. Exit status 1 when mismatches are found.
+ * {@code raid5 check NAME} asks the daemon to scrub a running array.
  */
-@Command(name = "check", description = "Count parity mismatches of a stopped array (like md's check + mismatch_cnt).")
+@Command(name = "check", description = "Count parity mismatches: of a stopped array's members (--offline MEMBER...), "
+        + "or start a scrub of a running array (NAME).")
 final class CheckCommand implements Callable<Integer> {
     /** Mismatches found: the command worked, the array is not consistent. */
     static final class MismatchesFound extends Exception {
@@ -32,14 +34,25 @@ final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--offline", required = true, description = "check member files of a stopped array directly")
+    @picocli.CommandLine.ParentCommand
+    Raid5Cli parent;
+
+    @Option(names = "--offline", description = "check member files of a stopped array directly")
     boolean offline;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER")
+    @Parameters(arity = "1..*", paramLabel = "MEMBER|NAME")
     List<Path> members;
 
     @Override
     public Integer call() throws Exception {
+        if (!offline) {
+            if (members.size() != 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "check wants NAME (a running array) or --offline MEMBER...");
+            }
+            ControlClient.run(parent.controlSocket(), List.of("check", members.get(0).toString()), spec.commandLine().getOut());
+            return 0;
+        }
         try (AssembledMembers am = ArrayAssembler.open(members, true)) {
             Geometry g = am.members().geometry();
             RowParityChecker checker = new RowParityChecker(am.members());

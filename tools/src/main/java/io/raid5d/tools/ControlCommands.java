@@ -1,12 +1,10 @@
 package io.raid5d.tools;
 
-import io.raid5d.daemon.control.ControlProtocol;
-import java.io.IOException;
-import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -28,17 +26,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() throws Exception {
-            ControlProtocol.Reply reply;
-            try {
-                reply = ControlProtocol.call(parent.control, request());
-            } catch (SocketException e) {
-                throw new IOException("cannot reach raid5d at " + parent.control + ": " + e.getMessage()
-                        + " (is it running? permission to the socket?)", e);
-            }
-            reply.lines().forEach(spec.commandLine().getOut()::println);
-            if (!reply.ok()) {
-                throw new IOException(reply.error());
-            }
+            ControlClient.run(parent.controlSocket(), request(), spec.commandLine().getOut());
             return 0;
         }
     }
@@ -55,10 +43,12 @@ final class ControlCommands {
     static final class Detail extends Base {
         @Parameters(paramLabel = "NAME")
         String name;
+        @Option(names = "--json", description = "one JSON object, for scripts")
+        boolean json;
 
         @Override
         List<String> request() {
-            return List.of("detail", name);
+            return json ? List.of("detail", name, "--json") : List.of("detail", name);
         }
     }
 
@@ -73,20 +63,108 @@ final class ControlCommands {
         }
     }
 
-    @Command(name = "assemble", description = "Assemble an array from its members and serve it under NAME.")
-    static final class Assemble extends Base {
+    /** A verb on one member of one array. */
+    abstract static class MemberVerb extends Base {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
-        @Parameters(index = "1..*", arity = "1..*", paramLabel = "MEMBER")
-        List<String> members;
+        @Parameters(index = "1", paramLabel = "MEMBER")
+        String member;
+
+        abstract String verb();
+
+        /** Devices being added are named by absolute path; members already in the array as given. */
+        boolean absolute() {
+            return false;
+        }
 
         @Override
         List<String> request() {
-            List<String> words = new ArrayList<>(List.of("assemble", name));
-            for (String m : members) {
-                words.add(java.nio.file.Path.of(m).toAbsolutePath().toString());
+            return List.of(verb(), name, absolute() ? java.nio.file.Path.of(member).toAbsolutePath().toString() : member);
+        }
+    }
+
+    @Command(name = "fail", description = "Mark a member faulty (the array runs degraded).")
+    static final class Fail extends MemberVerb {
+        @Override
+        String verb() {
+            return "fail";
+        }
+    }
+
+    @Command(name = "remove", description = "Remove a faulty or spare member from the array.")
+    static final class Remove extends MemberVerb {
+        @Override
+        String verb() {
+            return "remove";
+        }
+    }
+
+    @Command(name = "add", description = "Add a device as a spare (rebuilt onto when the array is degraded).")
+    static final class Add extends MemberVerb {
+        @Override
+        String verb() {
+            return "add";
+        }
+
+        @Override
+        boolean absolute() {
+            return true;
+        }
+    }
+
+    @Command(name = "re-add", description = "Re-add a recently removed member; only what the bitmap marks is resynced.")
+    static final class ReAdd extends MemberVerb {
+        @Override
+        String verb() {
+            return "re-add";
+        }
+
+        @Override
+        boolean absolute() {
+            return true;
+        }
+    }
+
+    @Command(name = "repair", description = "Scrub a running array, rewriting wrong parity (like md's repair).")
+    static final class Repair extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        List<String> request() {
+            return List.of("repair", name);
+        }
+    }
+
+    @Command(name = "grow", description = "Change a running array: add, remove or move its write-intent bitmap.")
+    static final class Grow extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @Option(names = "--bitmap", required = true, paramLabel = "internal|none|FILE")
+        String bitmap;
+
+        @Override
+        List<String> request() {
+            String b = bitmap.equals("internal") || bitmap.equals("none") ? bitmap
+                    : java.nio.file.Path.of(bitmap).toAbsolutePath().toString();
+            return List.of("grow", name, "--bitmap", b);
+        }
+    }
+
+    @Command(name = "stripe-cache", description = "Show or set an array's stripe cache size (entries, like md's stripe_cache_size).")
+    static final class StripeCache extends Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "SIZE")
+        Integer size;
+
+        @Override
+        List<String> request() {
+            List<String> w = new ArrayList<>(List.of("stripe-cache", name));
+            if (size != null) {
+                w.add(String.valueOf(size));
             }
-            return words;
+            return w;
         }
     }
 }

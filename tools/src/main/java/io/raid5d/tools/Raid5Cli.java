@@ -1,6 +1,10 @@
 package io.raid5d.tools;
 
+import io.raid5d.daemon.config.ConfigException;
+import io.raid5d.daemon.config.ConfigParser;
+import io.raid5d.daemon.config.DaemonConfig;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,12 +20,35 @@ import picocli.CommandLine.Option;
         description = "Create, inspect and control RAID-5 arrays in Linux md v1.2 format.",
         subcommands = {CreateCommand.class, ExamineCommand.class, ExamineBitmapCommand.class, CheckCommand.class,
                 ControlCommands.Status.class, ControlCommands.Detail.class, ControlCommands.Stop.class,
-                ControlCommands.Assemble.class})
+                AssembleCommand.class, ControlCommands.Fail.class, ControlCommands.Remove.class, ControlCommands.Add.class,
+                ControlCommands.ReAdd.class, ControlCommands.Repair.class, ControlCommands.Grow.class,
+                ControlCommands.StripeCache.class, MonitorCommand.class})
 public final class Raid5Cli {
     static final Path DEFAULT_CONTROL = Path.of("/run/raid5d/control.sock");
+    static final Path DEFAULT_CONFIG = Path.of("/etc/raid5d/raid5d.conf");
 
-    @Option(names = "--control", paramLabel = "SOCKET", description = "raid5d control socket (default: ${DEFAULT-VALUE})")
-    Path control = DEFAULT_CONTROL;
+    @Option(names = "--control", paramLabel = "SOCKET",
+            description = "raid5d control socket (default: CONTROL of the config file, else /run/raid5d/control.sock)")
+    Path control;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "raid5d.conf to read (default: /etc/raid5d/raid5d.conf if it exists)")
+    Path config;
+
+    /** The configuration named by --config, else the default file if there is one, else none. */
+    DaemonConfig config() throws ConfigException {
+        if (config != null) {
+            return ConfigParser.read(config);
+        }
+        return Files.isRegularFile(DEFAULT_CONFIG) ? ConfigParser.read(DEFAULT_CONFIG) : DaemonConfig.empty();
+    }
+
+    /** --control, else the configuration's CONTROL, else the default path. */
+    Path controlSocket() throws ConfigException {
+        if (control != null) {
+            return control;
+        }
+        return config().control().orElse(DEFAULT_CONTROL);
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));

@@ -50,21 +50,30 @@ public final class ControlProtocol {
 
     /** Sends one request to the daemon listening on {@code socket} and reads its reply. */
     public static Reply call(Path socket, List<String> words) throws IOException {
+        List<String> lines = new ArrayList<>();
+        Reply r = stream(socket, words, lines::add);
+        return new Reply(r.ok(), lines, r.error());
+    }
+
+    /**
+     * Sends one request and hands each output line to {@code onLine} as it arrives (for
+     * streaming verbs such as {@code monitor}); returns the final status, with no lines.
+     */
+    public static Reply stream(Path socket, List<String> words, java.util.function.Consumer<String> onLine) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             OutputStream out = Channels.newOutputStream(ch);
             out.write(encodeRequest(words).getBytes(StandardCharsets.UTF_8));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
-            List<String> lines = new ArrayList<>();
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.startsWith(DATA_PREFIX)) {
-                    lines.add(line.substring(DATA_PREFIX.length()));
+                    onLine.accept(line.substring(DATA_PREFIX.length()));
                 } else if (line.equals(OK)) {
-                    return new Reply(true, lines, null);
+                    return new Reply(true, List.of(), null);
                 } else if (line.startsWith(ERR_PREFIX)) {
-                    return new Reply(false, lines, line.substring(ERR_PREFIX.length()));
+                    return new Reply(false, List.of(), line.substring(ERR_PREFIX.length()));
                 } else {
                     throw new IOException("unexpected line from raid5d: " + line);
                 }

@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -29,6 +30,7 @@ public final class ControlServer implements AutoCloseable {
 
     private final Path socketPath;
     private final Map<String, ControlCommand> commands = new ConcurrentHashMap<>();
+    private final Map<String, StreamingCommand> streams = new ConcurrentHashMap<>();
     private ServerSocketChannel server;
     private Thread acceptor;
 
@@ -38,6 +40,11 @@ public final class ControlServer implements AutoCloseable {
 
     public void register(String verb, ControlCommand command) {
         commands.put(verb, command);
+    }
+
+    /** A verb that keeps the connection open and streams lines (see {@link StreamingCommand}). */
+    public void registerStream(String verb, StreamingCommand command) {
+        streams.put(verb, command);
     }
 
     public void start() throws IOException {
@@ -93,12 +100,73 @@ public final class ControlServer implements AutoCloseable {
                 reply.append(ControlProtocol.ERR_PREFIX).append("empty or oversized request\n");
             } else {
                 List<String> words = ControlProtocol.decodeRequest(line);
+                StreamingCommand stream = words.isEmpty() ? null : streams.get(words.get(0));
+                if (stream != null) {
+                    serveStream(stream, words.subList(1, words.size()), ch);
+                    return;
+                }
                 handle(words, reply);
             }
             out.write(reply.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
             LOG.log(Level.FINE, "control connection failed", e);
+        }
+    }
+
+    /**
+     * Streams lines to the client until the verb returns. A helper thread reads the client's
+     * side so the verb learns when the client has gone even while it has nothing to send.
+     * Both use the channel directly: the Channels stream adapters share one lock, so a
+     * blocked read through them would hold up every write.
+     */
+    private void serveStream(StreamingCommand command, List<String> args, SocketChannel ch) throws IOException {
+        AtomicBoolean gone = new AtomicBoolean();
+        Thread watcher = new Thread(() -> {
+            java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(256);
+            try {
+                while (ch.read(sink.clear()) >= 0) {
+                    // the client sends nothing more; anything it does send is ignored
+                }
+            } catch (IOException e) {
+                // closed under us: treat as gone
+            }
+            gone.set(true);
+        }, "raid5d-control-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+        StreamingCommand.LineSink sink = new StreamingCommand.LineSink() {
+            @Override
+            public void line(String text) throws IOException {
+                writeFully(ch, ControlProtocol.DATA_PREFIX + oneLine(text) + "\n");
+            }
+
+            @Override
+            public boolean clientGone() {
+                return gone.get();
+            }
+        };
+        String end;
+        try {
+            command.stream(args, sink);
+            end = ControlProtocol.OK;
+        } catch (ControlException e) {
+            end = ControlProtocol.ERR_PREFIX + oneLine(e.getMessage());
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "control stream " + args + " failed", e);
+            end = ControlProtocol.ERR_PREFIX + oneLine(String.valueOf(e.getMessage()));
+        }
+        if (!gone.get()) {
+            writeFully(ch, end + "\n");
+        }
+    }
+
+    private static void writeFully(SocketChannel ch, String text) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
     }
 
@@ -109,8 +177,10 @@ public final class ControlServer implements AutoCloseable {
         }
         ControlCommand command = commands.get(words.get(0));
         if (command == null) {
+            java.util.TreeSet<String> known = new java.util.TreeSet<>(commands.keySet());
+            known.addAll(streams.keySet());
             reply.append(ControlProtocol.ERR_PREFIX).append("unknown command '").append(words.get(0))
-                    .append("' (known: ").append(String.join(", ", new java.util.TreeSet<>(commands.keySet()))).append(")\n");
+                    .append("' (known: ").append(String.join(", ", known)).append(")\n");
             return;
         }
         try {

@@ -100,4 +100,47 @@ class ControlServerTest {
         assertThrows(IllegalArgumentException.class, () -> ControlProtocol.encodeRequest(List.of("a\tb")));
         assertEquals(List.of("detail", "x y"), ControlProtocol.decodeRequest("detail\tx y"));
     }
+
+    @Test
+    void streamsLinesUntilTheVerbEndsAndNoticesAClientThatLeaves(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("c.sock");
+        java.util.concurrent.CountDownLatch gone = new java.util.concurrent.CountDownLatch(1);
+        try (ControlServer server = new ControlServer(sock)) {
+            server.registerStream("count", (args, out) -> {
+                for (int i = 0; i < Integer.parseInt(args.get(0)); i++) {
+                    out.line("n" + i);
+                }
+            });
+            server.registerStream("forever", (args, out) -> {
+                out.line("hello");
+                while (!out.clientGone()) {
+                    Thread.sleep(10);
+                }
+                gone.countDown();
+            });
+            server.registerStream("bad", (args, out) -> {
+                out.line("partial");
+                throw new ControlException("went wrong");
+            });
+            server.start();
+            List<String> got = new ArrayList<>();
+            assertTrue(ControlProtocol.stream(sock, List.of("count", "3"), got::add).ok());
+            assertEquals(List.of("n0", "n1", "n2"), got);
+
+            ControlProtocol.Reply bad = ControlProtocol.call(sock, List.of("bad"));
+            assertFalse(bad.ok());
+            assertEquals(List.of("partial"), bad.lines());
+            assertEquals("went wrong", bad.error());
+
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+                ch.connect(java.net.UnixDomainSocketAddress.of(sock));
+                ch.write(java.nio.ByteBuffer.wrap("forever\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+                while (b.position() < "D hello\n".length()) {
+                    ch.read(b);
+                }
+            }
+            assertTrue(gone.await(60, java.util.concurrent.TimeUnit.SECONDS), "the stream saw the client leave");
+        }
+    }
 }

@@ -33,15 +33,33 @@ final class DaemonProcess implements AutoCloseable {
     /** Starts raid5d with {@code args} added after --listen and --control; waits until it serves or dies. */
     static DaemonProcess start(Path workDir, String... args) throws IOException, InterruptedException {
         Path control = workDir.resolve("raid5d.sock");
-        List<String> cmd = new ArrayList<>(List.of(Cmd.bin("raid5d").toString(),
-                "--listen", "127.0.0.1:0", "--control", control.toString()));
+        List<String> cmd = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--control", control.toString()));
         cmd.addAll(List.of(args));
+        return startWith(workDir, control, java.util.Map.of(), cmd);
+    }
+
+    /**
+     * Starts bin/raid5d with exactly {@code args} and extra environment {@code env};
+     * {@code control} is the control socket the arguments or config file name.
+     */
+    static DaemonProcess startWith(Path workDir, Path control, java.util.Map<String, String> env, List<String> args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Cmd.bin("raid5d").toString()));
+        cmd.addAll(args);
         Path log = Files.createTempFile(workDir, "raid5d", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        DaemonProcess d = new DaemonProcess(p, control, log);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        DaemonProcess d = new DaemonProcess(pb.start(), control, log);
         d.awaitReadyOrExit();
         return d;
+    }
+
+    /** raid5 --control SOCKET ARGS... against this daemon. */
+    Cmd.Result raid5(String... args) throws IOException, InterruptedException {
+        List<String> a = new ArrayList<>(List.of("--control", controlSocket.toString()));
+        a.addAll(List.of(args));
+        return Cmd.raid5(a.toArray(new String[0]));
     }
 
     /** Starts raid5d expecting it to refuse to start; returns its exit status and output. */

@@ -1,0 +1,95 @@
+package io.raid5d.daemon;
+
+import io.raid5d.daemon.array.ArrayControl;
+import io.raid5d.daemon.array.BitmapInfo;
+import io.raid5d.daemon.config.ArrayEntry;
+import io.raid5d.daemon.config.DaemonConfig;
+import io.raid5d.daemon.control.ControlException;
+import io.raid5d.daemon.scan.ConfiguredArrays;
+import io.raid5d.daemon.scan.FoundArray;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Start-up assembly of the configured arrays (as mdadm --assemble --scan at boot: each array
+ * that can be assembled is, the others are reported and left out), and the per-array settings
+ * of the configuration applied to an array however it was assembled.
+ */
+final class ConfiguredAssembly {
+    private static final Logger LOG = Logger.getLogger(ConfiguredAssembly.class.getName());
+
+    private final DaemonConfig config;
+    private final ArrayManager manager;
+
+    ConfiguredAssembly(DaemonConfig config, ArrayManager manager) {
+        this.config = config;
+        this.manager = manager;
+    }
+
+    /** Assembles every configured array not yet running; returns the names that failed. */
+    List<String> assembleAll() {
+        List<String> failed = new ArrayList<>();
+        for (ConfiguredArrays.Resolution r : ConfiguredArrays.resolve(config)) {
+            String name = r.entry().name();
+            if (manager.isRunning(name)) {
+                continue;
+            }
+            if (!r.ok()) {
+                LOG.severe("array " + name + ": not assembled: " + r.problem());
+                failed.add(name);
+                continue;
+            }
+            FoundArray found = r.found().get();
+            try {
+                manager.assemble(name, found.members());
+                applySettings(name).forEach(LOG::warning);
+            } catch (Exception e) {
+                LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
+                LOG.log(Level.FINE, "assembly failure", e);
+                failed.add(name);
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Applies the configured bitmap and stripe cache settings to a running array. Settings the
+     * engine cannot honour yet are not silently dropped: each refusal comes back as a warning line.
+     */
+    List<String> applySettings(String name) {
+        List<String> warnings = new ArrayList<>();
+        Optional<ArrayEntry> entry = config.arrays().stream().filter(a -> a.name().equals(name)).findFirst();
+        Optional<String> bitmap = entry.isPresent() ? config.bitmapFor(entry.get()) : config.bitmap();
+        OptionalInt stripeCache = entry.isPresent() ? config.stripeCacheFor(entry.get()) : config.stripeCache();
+        RunningArray running;
+        try {
+            running = manager.running(name);
+        } catch (ControlException e) {
+            return List.of(e.getMessage());
+        }
+        ArrayControl control = running.control();
+        if (bitmap.isPresent()) {
+            String have = running.bitmap().map(BitmapInfo::location).orElse("none");
+            if (!have.equals(bitmap.get())) {
+                try {
+                    control.growBitmap(bitmap.get());
+                } catch (ControlException e) {
+                    warnings.add("array " + name + ": configured bitmap=" + bitmap.get() + " but it has " + have
+                            + "; not changed: " + e.getMessage());
+                }
+            }
+        }
+        if (stripeCache.isPresent()) {
+            try {
+                control.setStripeCacheSize(stripeCache.getAsInt());
+            } catch (ControlException e) {
+                warnings.add("array " + name + ": stripe_cache=" + stripeCache.getAsInt() + " not applied: " + e.getMessage());
+            }
+        }
+        return warnings;
+    }
+}

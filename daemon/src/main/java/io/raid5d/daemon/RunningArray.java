@@ -1,0 +1,27 @@
+package io.raid5d.daemon;
+
+import io.raid5d.core.array.ArrayStatus;
+import io.raid5d.core.array.RaidArray;
+import io.raid5d.daemon.array.ArrayControl;
+import io.raid5d.daemon.array.BitmapInfo;
+import io.raid5d.daemon.array.ResyncRate;
+import io.raid5d.daemon.export.RaidBlockExport;
+import java.util.Optional;
+
+/**
+ * One array the daemon runs: the engine, the metered view the NBD export uses, its management
+ * control, the bitmap shape read at assembly, the resync rate the status ticker keeps, and
+ * the in-sync sectors at assembly (where a resync started).
+ */
+record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, ArrayControl control,
+                    Optional<BitmapInfo> bitmap, ResyncRate resyncRate, long resyncFromSectors) {
+
+    String name() {
+        return engine.name();
+    }
+
+    ArrayView view() {
+        ArrayStatus s = engine.status();
+        return new ArrayView(s, bitmap, s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0);
+    }
+}

@@ -1,0 +1,30 @@
+package io.raid5d.daemon.scan;
+
+import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Reads the md v1.2 superblock (and internal bitmap header) of a candidate device; writes nothing. */
+public final class SuperblockProbe {
+    private SuperblockProbe() {
+    }
+
+    public static ProbedMember probe(Path path) {
+        try (ProbeDevice dev = ProbeDevice.open(path)) {
+            Superblock sb = SuperblockIo.read(dev);
+            Optional<BitmapSuperblock> bitmap = Optional.empty();
+            if (sb.hasBitmap()) {
+                bitmap = Optional.of(SuperblockIo.readInternalBitmap(dev, sb));
+            }
+            return new ProbedMember(path, Optional.of(sb), bitmap, null);
+        } catch (SuperblockException | IOException | RuntimeException e) {
+            String m = String.valueOf(e.getMessage());
+            return new ProbedMember(path, Optional.empty(), Optional.empty(),
+                    m.startsWith(path.toString()) ? m.substring(path.toString().length()).replaceFirst("^: ", "") : m);
+        }
+    }
+}
