@@ -114,8 +114,8 @@ public final class RawNbdClient implements AutoCloseable {
     public record ExportInfo(long size, int flags) {}
 
     /** NBD_OPT_GO; fails the test unless the server answers INFO... ACK. */
-    public ExportInfo go(String name) throws IOException {
-        sendOption(Option.GO, infoRequest(name));
+    public ExportInfo go(String name, int... infos) throws IOException {
+        sendOption(Option.GO, infoRequest(name, infos));
         return readInfoUntilAck(Option.GO);
     }
 
