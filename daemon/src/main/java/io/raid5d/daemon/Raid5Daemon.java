@@ -5,7 +5,6 @@ import io.raid5d.daemon.control.ControlException;
 import io.raid5d.daemon.control.ControlServer;
 import io.raid5d.daemon.logging.JournalLogFormat;
 import io.raid5d.nbd.NbdServer;
-import io.raid5d.nbd.NbdServerConfig;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,6 +40,9 @@ public final class Raid5Daemon implements Callable<Integer> {
 
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: ${DEFAULT-VALUE})")
     int ioThreads = 8;
+
+    @Mixin
+    NbdServeOptions nbdOptions = new NbdServeOptions();
 
     public static void main(String[] args) {
         JournalLogFormat.install(Level.INFO);
@@ -73,7 +76,7 @@ public final class Raid5Daemon implements Callable<Integer> {
             }
             registerControl(controlServer, manager);
             controlServer.start();
-            nbd = new NbdServer(exports, NbdServerConfig.defaults());
+            nbd = new NbdServer(nbdOptions.exports(exports), nbdOptions.config());
             InetSocketAddress bound = nbd.start(bind);
             LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + control);
             String why = signals.await();

@@ -5,13 +5,25 @@ import io.raid5d.core.array.ArrayRangeException;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.export.NbdErrorException;
+import io.raid5d.nbd.export.Extent;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Serves a RAID array as an NBD export: the only place where the protocol side meets the
  * engine. NBD payload buffers are handed to the array as NIO views, without copying; the NBD
  * server keeps them alive until the returned future completes.
+ *
+ * <p>Block sizes: the engine serves any byte offset and length, so clients that never asked
+ * for block sizes may send anything. Clients that ask are told a minimum of 4096 (the page
+ * size and the smallest md chunk: below it every write is a read-modify-write of its row),
+ * unless the array's size is not a multiple of it, then 512 (md sizes are whole sectors),
+ * and a preferred size of one chunk, where writes start to avoid pre-reads.
+ *
+ * <p>TRIM and WRITE_ZEROES both zero the range through {@link RaidArray#trim} (parity kept
+ * right), so the array never has holes: block status reports one allocated extent, and
+ * FAST_ZERO is refused, since zeroing costs the member writes a WRITE would.
  */
 public final class RaidBlockExport implements BlockExport {
     private static final int EINVAL = 22;
@@ -49,8 +61,49 @@ public final class RaidBlockExport implements BlockExport {
     }
 
     @Override
+    public int minimumBlockSize() {
+        long size = array.sizeBytes();
+        return size % 4096 == 0 ? 4096 : size % 512 == 0 ? 512 : 1;
+    }
+
+    /** One chunk (md chunks are powers of two), within the limits NBD puts on it. */
+    @Override
     public int preferredBlockSize() {
-        return 4096;
+        return Math.max(minimumBlockSize(), Math.min(array.geometry().chunkBytes(), maximumPayload()));
+    }
+
+    @Override
+    public boolean canTrim() {
+        return true;
+    }
+
+    @Override
+    public boolean canWriteZeroes() {
+        return true;
+    }
+
+    /** Zeroing writes zeros to the members and parity: no faster than a WRITE of zeros. */
+    @Override
+    public boolean zeroesFast() {
+        return false;
+    }
+
+    @Override
+    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        CompletableFuture<Void> zeroed = guard(() -> array.trim(offset, length));
+        return fua ? zeroed.thenCompose(v -> array.flush()) : zeroed;
+    }
+
+    /** Zeroed bytes stay allocated whatever NO_HOLE says: the array has no holes to punch. */
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua, boolean mayPunchHole) {
+        return trim(offset, length, fua);
+    }
+
+    /** Every byte of an md array is allocated data: one extent, not a hole, not known zero. */
+    @Override
+    public CompletableFuture<List<Extent>> allocation(long offset, long length) {
+        return CompletableFuture.completedFuture(List.of(new Extent(length, 0)));
     }
 
     @Override
