@@ -16,10 +16,12 @@ import java.util.concurrent.CompletableFuture;
  * server keeps them alive until the returned future completes.
  *
  * <p>Block sizes: the engine serves any byte offset and length, so clients that never asked
- * for block sizes may send anything. Clients that ask are told a minimum of 4096 (the page
- * size and the smallest md chunk: below it every write is a read-modify-write of its row),
- * unless the array's size is not a multiple of it, then 512 (md sizes are whole sectors),
- * and a preferred size of one chunk, where writes start to avoid pre-reads.
+ * for block sizes may send anything. Clients that ask are told a minimum of 512, the logical
+ * sector md arrays present (the array says so, over a default of 4096: libnbd clients hold
+ * themselves strictly to the minimum without read-modify-writing, and nbdfuse under a loop
+ * device then refuses the kernel's 512-byte writes, as measured with mkfs.ext4), and a
+ * preferred size of one chunk: whole-chunk writes need the fewest pre-reads short of a full
+ * stripe, whose width is in general not the power of two NBD requires.
  *
  * <p>TRIM and WRITE_ZEROES both zero the range through {@link RaidArray#trim} (parity kept
  * right), so the array never has holes: block status reports one allocated extent, and
@@ -60,10 +62,10 @@ public final class RaidBlockExport implements BlockExport {
         return true;
     }
 
+    /** md's logical sector: sizes and every md-made request are whole sectors. */
     @Override
     public int minimumBlockSize() {
-        long size = array.sizeBytes();
-        return size % 4096 == 0 ? 4096 : size % 512 == 0 ? 512 : 1;
+        return array.sizeBytes() % 512 == 0 ? 512 : 1;
     }
 
     /** One chunk (md chunks are powers of two), within the limits NBD puts on it. */
