@@ -145,12 +145,12 @@ class NbdInteropIT {
         Cmd.Result r = Cmd.run(Duration.ofMinutes(5), "fio", "--name=raid5d", "--ioengine=nbd",
                 "--uri=" + daemon.uri("fio"), "--rw=randwrite", "--bsrange=4k-128k", "--size=48M",
                 "--iodepth=16", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--randseed=5",
-                "--norandommap=0", "--output-format=terse").requireOk();
+                "--verify_state_save=0", "--output-format=terse").requireOk();
         String[] terse = r.out().trim().split(";");
         assertEquals("0", terse[4], "fio error status:\n" + r.out() + r.err()); // terse field 5: error
         Cmd.Result rw = Cmd.run(Duration.ofMinutes(5), "fio", "--name=raid5d-mixed", "--ioengine=nbd",
                 "--uri=" + daemon.uri("fio"), "--rw=randrw", "--bs=4k", "--size=16M", "--offset=64M",
-                "--iodepth=32", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--randseed=6").requireOk();
+                "--iodepth=32", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--randseed=6", "--verify_state_save=0").requireOk();
         assertFalse(rw.out().contains("verify: bad"), rw.out());
     }
 
