@@ -10,7 +10,6 @@ import io.raid5d.daemon.metrics.MetricsHttpServer;
 import io.raid5d.daemon.systemd.SdNotify;
 import io.raid5d.daemon.systemd.WatchdogPinger;
 import io.raid5d.nbd.NbdServer;
-import io.raid5d.nbd.NbdServerConfig;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,6 +20,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -52,6 +52,9 @@ public final class Raid5Daemon implements Callable<Integer> {
 
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
     Integer ioThreads;
+
+    @Mixin
+    NbdServeOptions nbdOptions = new NbdServeOptions();
 
     public static void main(String[] args) {
         JournalLogFormat.install(Level.INFO);
@@ -96,7 +99,7 @@ public final class Raid5Daemon implements Callable<Integer> {
                 LOG.info("serving metrics on http://" + metricsServer.address().getHostString() + ":"
                         + metricsServer.address().getPort() + "/metrics");
             }
-            nbd = new NbdServer(exports, NbdServerConfig.defaults());
+            nbd = new NbdServer(nbdOptions.exports(exports), nbdOptions.config());
             InetSocketAddress bound = nbd.start(bind);
             LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + settings.control());
             ticker.start();

@@ -23,11 +23,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An NBD server (fixed newstyle handshake, simple replies) for the exports of an
- * {@link ExportRegistry}, on Netty NIO. {@link #start} binds; {@link #close} stops accepting,
- * lets in-flight requests finish and be answered, closes the connections and the event loops.
+ * An NBD server (fixed newstyle handshake; simple or structured replies; STARTTLS) for the
+ * exports of an {@link ExportRegistry}, on Netty NIO. {@link #start} binds; {@link #close}
+ * stops accepting, lets in-flight requests finish and be answered, closes the connections and
+ * the event loops. Connections beyond {@link NbdServerConfig#maxConnections()} are closed as
+ * soon as they are accepted.
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
@@ -43,6 +46,8 @@ public final class NbdServer implements AutoCloseable {
     private boolean started;
     /** Set before connections are drained: connections registering afterwards close at once. */
     private volatile boolean closing;
+    /** Connections accepted and not yet closed; changed on event loops. */
+    private final AtomicInteger openConnections = new AtomicInteger();
 
     public NbdServer(ExportRegistry registry, NbdServerConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -76,6 +81,14 @@ public final class NbdServer implements AutoCloseable {
                             ch.close();
                             return;
                         }
+                        int open = openConnections.incrementAndGet();
+                        ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
+                        if (config.maxConnections() > 0 && open > config.maxConnections()) {
+                            LOG.log(System.Logger.Level.INFO, "refusing " + ch.remoteAddress() + ": "
+                                    + config.maxConnections() + " connections already open");
+                            ch.close();
+                            return;
+                        }
                         negotiation.install(ch.pipeline());
                     }
                 });
@@ -88,6 +101,19 @@ public final class NbdServer implements AutoCloseable {
         InetSocketAddress local = (InetSocketAddress) serverChannel.localAddress();
         LOG.log(System.Logger.Level.INFO, "NBD server listening on " + local);
         return local;
+    }
+
+    /** Connections open now (haggling or transmitting). */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    /**
+     * Exceptions that reached a connection's error guard without being the peer's doing:
+     * bugs. Each closed its connection and was logged as a warning.
+     */
+    public long unexpectedErrors() {
+        return negotiation.unexpectedErrors();
     }
 
     /** The bound address, or null before {@link #start}. */

@@ -2,6 +2,7 @@ package io.raid5d.nbd;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.raid5d.nbd.tls.TlsSettings;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -16,9 +17,20 @@ import java.util.Objects;
  * @param drainTimeout        how long {@link NbdServer#close()} waits for in-flight requests
  * @param allocator           buffers for received bytes (hence write payloads) and read replies;
  *                            should prefer direct buffers
+ * @param maxConnections      connections open at once (haggling or transmitting); more are closed
+ *                            at once on accept. 0 = no limit
+ * @param handshakeTimeout    a connection that has not entered transmission this long after
+ *                            connecting is closed. Zero = no limit
+ * @param idleTimeout         a transmitting connection with nothing in flight that sends no request
+ *                            for this long is closed. Zero = no limit
+ * @param readChunkSize       with structured replies, READ data is sent in chunks of at most this
+ *                            many bytes (unless the client set NBD_CMD_FLAG_DF)
+ * @param tls                 STARTTLS certificate and mode
  */
 public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long maxInFlightBytes,
-                              int ioThreads, Duration drainTimeout, ByteBufAllocator allocator) {
+                              int ioThreads, Duration drainTimeout, ByteBufAllocator allocator,
+                              int maxConnections, Duration handshakeTimeout, Duration idleTimeout,
+                              int readChunkSize, TlsSettings tls) {
 
     public NbdServerConfig {
         if (maxOptionLength < 0) {
@@ -33,35 +45,79 @@ public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long
         if (ioThreads < 0) {
             throw new IllegalArgumentException("ioThreads " + ioThreads);
         }
-        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("maxConnections " + maxConnections);
+        }
+        if (readChunkSize < 4096) {
+            throw new IllegalArgumentException("readChunkSize " + readChunkSize + " (at least 4096)");
+        }
+        for (Duration d : new Duration[] {drainTimeout, handshakeTimeout, idleTimeout}) {
+            Objects.requireNonNull(d, "timeout");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("negative timeout " + d);
+            }
+        }
         Objects.requireNonNull(allocator, "allocator");
+        Objects.requireNonNull(tls, "tls");
     }
 
     public static NbdServerConfig defaults() {
-        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT);
+        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT,
+                0, Duration.ofSeconds(30), Duration.ZERO, 1 << 20, TlsSettings.none());
     }
 
     public NbdServerConfig withMaxOptionLength(int v) {
-        return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator);
+        return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
     }
 
     public NbdServerConfig withMaxInFlightRequests(int v) {
-        return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout, allocator);
+        return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
     }
 
     public NbdServerConfig withMaxInFlightBytes(long v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout, allocator);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
     }
 
     public NbdServerConfig withIoThreads(int v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout, allocator);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
     }
 
     public NbdServerConfig withAllocator(ByteBufAllocator v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, v);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, v,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
     }
 
     public NbdServerConfig withDrainTimeout(Duration v) {
-        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v, allocator);
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+    }
+
+    public NbdServerConfig withMaxConnections(int v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                v, handshakeTimeout, idleTimeout, readChunkSize, tls);
+    }
+
+    public NbdServerConfig withHandshakeTimeout(Duration v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, v, idleTimeout, readChunkSize, tls);
+    }
+
+    public NbdServerConfig withIdleTimeout(Duration v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, v, readChunkSize, tls);
+    }
+
+    public NbdServerConfig withReadChunkSize(int v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, v, tls);
+    }
+
+    public NbdServerConfig withTls(TlsSettings v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, v);
     }
 }

@@ -55,7 +55,11 @@ class RealClientTest {
         assertEquals("true", jsonValue(json, "can_flush"));
         assertEquals("true", jsonValue(json, "can_fua"));
         assertEquals("true", jsonValue(json, "can_multi_conn"));
-        assertEquals("false", jsonValue(json, "can_trim"));
+        assertEquals("true", jsonValue(json, "can_trim"));
+        assertEquals("true", jsonValue(json, "can_zero"));
+        assertEquals("true", jsonValue(json, "can_fast_zero"));
+        assertEquals("true", jsonValue(json, "can_cache"));
+        assertEquals("true", jsonValue(json, "can_df"));
         assertEquals("1", jsonValue(json, "block_size_minimum"));
         assertEquals("4096", jsonValue(json, "block_size_preferred"));
         assertEquals(String.valueOf(32 << 20), jsonValue(json, "block_size_maximum"));

@@ -15,6 +15,7 @@ import io.raid5d.nbd.export.memory.InMemoryExport;
 import io.raid5d.nbd.protocol.Command;
 import io.raid5d.nbd.protocol.CommandFlags;
 import io.raid5d.nbd.protocol.Errno;
+import io.raid5d.nbd.protocol.InfoType;
 import io.raid5d.nbd.protocol.TransmissionFlags;
 import io.raid5d.nbd.testing.Await;
 import io.raid5d.nbd.testing.ControlledExport;
@@ -47,12 +48,12 @@ class TransmissionProtocolTest {
         }
     }
 
-    private RawNbdClient connect(NbdServerConfig config, boolean readOnly, int minimumBlockSize) throws IOException {
+    private RawNbdClient connect(NbdServerConfig config, boolean readOnly, int minimumBlockSize, int... infos) throws IOException {
         InMemoryExport backing = InMemoryExport.builder("disk", SIZE).maximumPayload(MAX_PAYLOAD).build();
         export = new ControlledExport(backing, readOnly, minimumBlockSize);
         server = new RunningServer(new MutableExportRegistry().add(export), config);
         RawNbdClient c = RawNbdClient.handshake(server.address, CLIENT_FIXED_NEWSTYLE | CLIENT_NO_ZEROES);
-        int flags = c.go("disk").flags();
+        int flags = c.go("disk", infos).flags();
         assertEquals(readOnly, (flags & TransmissionFlags.READ_ONLY) != 0);
         return c;
     }
@@ -169,7 +170,7 @@ class TransmissionProtocolTest {
         try (RawNbdClient c = connect()) {
             c.sendRequest(0, 99, 1, 0, 0, null);
             assertEquals(new Reply(Errno.EINVAL, 1), c.readReply());
-            c.sendRequest(0, Command.TRIM, 2, 0, 4096, null); // not advertised
+            c.sendRequest(0, 8, 2, 0, 4096, null); // NBD_CMD_RESIZE: not advertised
             assertEquals(new Reply(Errno.EINVAL, 2), c.readReply());
             read(c, 3, 0, 1);
         }
@@ -393,12 +394,21 @@ class TransmissionProtocolTest {
 
     @Test
     void requestsNotAlignedToTheMinimumBlockSizeAreEinval() throws IOException {
-        try (RawNbdClient c = connect(NbdServerConfig.defaults(), false, 512)) {
+        try (RawNbdClient c = connect(NbdServerConfig.defaults(), false, 512, InfoType.BLOCK_SIZE)) {
             c.sendRequest(0, Command.READ, 1, 100, 512, null);
             assertEquals(new Reply(Errno.EINVAL, 1), c.readReply());
             c.sendRequest(0, Command.WRITE, 2, 512, 100, new byte[100]);
             assertEquals(new Reply(Errno.EINVAL, 2), c.readReply());
             read(c, 3, 1024, 512);
+        }
+    }
+
+    @Test
+    void clientsThatNeverLearnedTheBlockSizeAreNotHeldToIt() throws IOException {
+        try (RawNbdClient c = connect(NbdServerConfig.defaults(), false, 512)) {
+            byte[] data = randomBytes(100);
+            write(c, 1, 513, data);
+            assertArrayEquals(data, read(c, 2, 513, 100));
         }
     }
 

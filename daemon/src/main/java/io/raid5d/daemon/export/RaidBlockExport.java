@@ -5,13 +5,27 @@ import io.raid5d.core.array.ArrayRangeException;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.export.NbdErrorException;
+import io.raid5d.nbd.export.Extent;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Serves a RAID array as an NBD export: the only place where the protocol side meets the
  * engine. NBD payload buffers are handed to the array as NIO views, without copying; the NBD
  * server keeps them alive until the returned future completes.
+ *
+ * <p>Block sizes: the engine serves any byte offset and length, so clients that never asked
+ * for block sizes may send anything. Clients that ask are told a minimum of 512, the logical
+ * sector md arrays present (the array says so, over a default of 4096: libnbd clients hold
+ * themselves strictly to the minimum without read-modify-writing, and nbdfuse under a loop
+ * device then refuses the kernel's 512-byte writes, as measured with mkfs.ext4), and a
+ * preferred size of one chunk: whole-chunk writes need the fewest pre-reads short of a full
+ * stripe, whose width is in general not the power of two NBD requires.
+ *
+ * <p>TRIM and WRITE_ZEROES both zero the range through {@link RaidArray#trim} (parity kept
+ * right), so the array never has holes: block status reports one allocated extent, and
+ * FAST_ZERO is refused, since zeroing costs the member writes a WRITE would.
  */
 public final class RaidBlockExport implements BlockExport {
     private static final int EINVAL = 22;
@@ -48,9 +62,50 @@ public final class RaidBlockExport implements BlockExport {
         return true;
     }
 
+    /** md's logical sector: sizes and every md-made request are whole sectors. */
+    @Override
+    public int minimumBlockSize() {
+        return array.sizeBytes() % 512 == 0 ? 512 : 1;
+    }
+
+    /** One chunk (md chunks are powers of two), within the limits NBD puts on it. */
     @Override
     public int preferredBlockSize() {
-        return 4096;
+        return Math.max(minimumBlockSize(), Math.min(array.geometry().chunkBytes(), maximumPayload()));
+    }
+
+    @Override
+    public boolean canTrim() {
+        return true;
+    }
+
+    @Override
+    public boolean canWriteZeroes() {
+        return true;
+    }
+
+    /** Zeroing writes zeros to the members and parity: no faster than a WRITE of zeros. */
+    @Override
+    public boolean zeroesFast() {
+        return false;
+    }
+
+    @Override
+    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        CompletableFuture<Void> zeroed = guard(() -> array.trim(offset, length));
+        return fua ? zeroed.thenCompose(v -> array.flush()) : zeroed;
+    }
+
+    /** Zeroed bytes stay allocated whatever NO_HOLE says: the array has no holes to punch. */
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua, boolean mayPunchHole) {
+        return trim(offset, length, fua);
+    }
+
+    /** Every byte of an md array is allocated data: one extent, not a hole, not known zero. */
+    @Override
+    public CompletableFuture<List<Extent>> allocation(long offset, long length) {
+        return CompletableFuture.completedFuture(List.of(new Extent(length, 0)));
     }
 
     @Override

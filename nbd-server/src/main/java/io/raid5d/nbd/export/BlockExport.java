@@ -1,6 +1,7 @@
 package io.raid5d.nbd.export;
 
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,10 +13,17 @@ import java.util.concurrent.CompletableFuture;
  * complete on any thread; the server moves the reply back onto the connection's event loop.
  *
  * <h2>Requests the server already checked</h2>
- * {@code offset} and {@code length} of every {@link #read}/{@link #write} lie within
- * {@link #size()}, {@code length} is at most {@link #maximumPayload()}, {@code offset} and
- * {@code length} are multiples of {@link #minimumBlockSize()}, and writes never reach a
- * {@link #readOnly()} export. Zero-length reads and writes are answered without calling the export.
+ * {@code offset} and {@code length} of every request lie within {@link #size()}; reads and
+ * writes are at most {@link #maximumPayload()} long; writes, trims and zeroing never reach a
+ * {@link #readOnly()} export; trims and zeroing only reach an export that {@link #canTrim()} /
+ * {@link #canWriteZeroes()}. Zero-length requests are answered without calling the export.
+ *
+ * <h2>Alignment</h2>
+ * {@link #minimumBlockSize()} is advertised to clients that ask for block size constraints
+ * (NBD_INFO_BLOCK_SIZE in NBD_OPT_GO), and only their requests are held to it. The spec lets
+ * a client that never learned the constraints assume a minimum of 1, so every export must
+ * still serve any byte offset and length correctly; the advertised minimum is the size below
+ * which it would have to read-modify-write.
  *
  * <h2>Errors</h2>
  * Complete a future exceptionally to fail the request: with {@link NbdErrorException} to send
@@ -46,12 +54,18 @@ public interface BlockExport {
         return false;
     }
 
-    /** Power of two between 1 and 64 KiB; the server rejects requests not aligned to it (EINVAL). */
+    /**
+     * Power of two between 1 and 64 KiB, advertised as the minimum block size. Requests of
+     * clients that were told it and are not aligned to it get EINVAL (see "Alignment" above).
+     */
     default int minimumBlockSize() {
         return 1;
     }
 
-    /** Power of two, at least {@link #minimumBlockSize()}; clients avoid read-modify-write below it. */
+    /**
+     * Power of two, at least {@link #minimumBlockSize()} and at most {@link #maximumPayload()};
+     * clients avoid read-modify-write at or above it.
+     */
     default int preferredBlockSize() {
         return 4096;
     }
@@ -85,6 +99,58 @@ public interface BlockExport {
 
     /** Makes every write completed before this call durable. */
     CompletableFuture<Void> flush();
+
+    /** True if {@link #trim} is supported; NBD_FLAG_SEND_TRIM is advertised then. */
+    default boolean canTrim() {
+        return false;
+    }
+
+    /**
+     * Discards {@code length} bytes at {@code offset}: afterwards they may read as anything
+     * (this export's choice, but the same on every connection). With {@code fua} durable first.
+     */
+    default CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("trim"));
+    }
+
+    /** True if {@link #writeZeroes} is supported; NBD_FLAG_SEND_WRITE_ZEROES is advertised then. */
+    default boolean canWriteZeroes() {
+        return false;
+    }
+
+    /**
+     * True if zeroing is faster than writing zeros would be (for example it only drops
+     * mappings). Requests with NBD_CMD_FLAG_FAST_ZERO get ENOTSUP at once when this is false.
+     */
+    default boolean zeroesFast() {
+        return false;
+    }
+
+    /**
+     * Makes {@code length} bytes at {@code offset} read as zeros. {@code mayPunchHole} is false
+     * when the client set NBD_CMD_FLAG_NO_HOLE and wants the range to stay allocated.
+     */
+    default CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua, boolean mayPunchHole) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("write zeroes"));
+    }
+
+    /**
+     * NBD_CMD_CACHE: a hint that the client will soon read this range. An export without a
+     * cache of its own has nothing to prefetch into and completes at once (the default).
+     */
+    default CompletableFuture<Void> cache(long offset, long length) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * The {@code base:allocation} status of the range: extents in order, starting at
+     * {@code offset}, their lengths adding up to at most {@code length} (at least one extent;
+     * the server clips anything beyond). The default is honest for exports without holes:
+     * one allocated data extent.
+     */
+    default CompletableFuture<List<Extent>> allocation(long offset, long length) {
+        return CompletableFuture.completedFuture(List.of(new Extent(length, 0)));
+    }
 
     /**
      * Called at the end of each burst of requests read from one connection (Netty's

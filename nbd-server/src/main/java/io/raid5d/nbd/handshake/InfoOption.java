@@ -1,6 +1,7 @@
 package io.raid5d.nbd.handshake;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.protocol.InfoType;
 import io.raid5d.nbd.protocol.OptionReplyType;
@@ -10,8 +11,12 @@ import java.util.Optional;
 
 /**
  * NBD_OPT_INFO and NBD_OPT_GO: data is u32 name length, name, u16 request count, u16 requests.
- * Answers NBD_INFO_EXPORT always, NAME and DESCRIPTION when asked, BLOCK_SIZE always (so clients
- * learn the maximum payload), then ACK; GO then enters transmission.
+ * Answers NBD_INFO_EXPORT always, NAME, DESCRIPTION and BLOCK_SIZE when asked, then ACK; GO
+ * then enters transmission.
+ *
+ * <p>BLOCK_SIZE is sent only on request because the export's minimum may be larger than the
+ * spec's default of 1: a client that asked in its GO has agreed to align to it and is held to
+ * it; one that did not keeps the defaults (minimum 1, maximum 32 MiB) and is not.
  */
 final class InfoOption implements OptionHandler {
     private final boolean go;
@@ -45,10 +50,12 @@ final class InfoOption implements OptionHandler {
         }
         boolean wantName = false;
         boolean wantDescription = false;
+        boolean wantBlockSize = false;
         for (int i = 0; i < requests; i++) {
             int type = data.readUnsignedShort();
             wantName |= type == InfoType.NAME;
             wantDescription |= type == InfoType.DESCRIPTION;
+            wantBlockSize |= type == InfoType.BLOCK_SIZE;
         }
         Optional<BlockExport> found = exchange.registry().find(name);
         if (found.isEmpty()) {
@@ -60,7 +67,7 @@ final class InfoOption implements OptionHandler {
         exchange.reply(option, OptionReplyType.INFO, exchange.alloc().buffer(12)
                 .writeShort(InfoType.EXPORT)
                 .writeLong(export.size())
-                .writeShort(AdvertisedFlags.of(export)));
+                .writeShort(AdvertisedFlags.of(export, exchange.session())));
         if (wantName) {
             byte[] canonical = Strings.encode(export.name());
             exchange.reply(option, OptionReplyType.INFO, exchange.alloc().buffer(2 + canonical.length)
@@ -73,13 +80,19 @@ final class InfoOption implements OptionHandler {
                     .writeShort(InfoType.DESCRIPTION)
                     .writeBytes(description));
         }
-        exchange.reply(option, OptionReplyType.INFO, exchange.alloc().buffer(14)
-                .writeShort(InfoType.BLOCK_SIZE)
-                .writeInt(export.minimumBlockSize())
-                .writeInt(export.preferredBlockSize())
-                .writeInt(export.maximumPayload()));
-        exchange.reply(option, OptionReplyType.ACK, exchange.alloc().buffer(0));
+        if (wantBlockSize) {
+            int minimum = export.minimumBlockSize();
+            int maximum = export.maximumPayload();
+            int preferred = Math.min(Math.max(export.preferredBlockSize(), minimum), maximum);
+            exchange.reply(option, OptionReplyType.INFO, exchange.alloc().buffer(14)
+                    .writeShort(InfoType.BLOCK_SIZE)
+                    .writeInt(minimum)
+                    .writeInt(preferred)
+                    .writeInt(maximum));
+        }
+        exchange.reply(option, OptionReplyType.ACK, Unpooled.EMPTY_BUFFER);
         if (go) {
+            exchange.session().blockSizeAgreed(wantBlockSize);
             exchange.enterTransmission(export);
         }
     }

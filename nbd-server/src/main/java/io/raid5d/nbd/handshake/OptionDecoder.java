@@ -45,6 +45,11 @@ final class OptionDecoder extends ByteToMessageDecoder {
         out.add(new OptionRequest(option, in.readRetainedSlice((int) length)));
     }
 
+    /** Bytes received but not yet framed into an option. */
+    int buffered() {
+        return actualReadableBytes();
+    }
+
     private static void reject(ChannelHandlerContext ctx, ByteBuf in, String why) {
         LOG.log(Level.DEBUG, () -> ctx.channel() + ": closing: " + why);
         in.skipBytes(in.readableBytes());

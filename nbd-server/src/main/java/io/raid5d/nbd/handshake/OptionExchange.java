@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.export.ExportRegistry;
+import io.raid5d.nbd.tls.TlsSettings;
+import io.raid5d.nbd.transmission.Session;
 
 /** What an {@link OptionHandler} may do to the connection it is haggling on. */
 public interface OptionExchange {
@@ -11,6 +13,11 @@ public interface OptionExchange {
     ExportRegistry registry();
 
     ByteBufAllocator alloc();
+
+    /** What this connection negotiated so far; handlers record their outcome in it. */
+    Session session();
+
+    TlsSettings tls();
 
     /** The client set NBD_FLAG_C_NO_ZEROES (the server always offers it). */
     boolean clientNoZeroes();
@@ -23,6 +30,13 @@ public interface OptionExchange {
 
     /** Queues the NBD_OPT_EXPORT_NAME answer for {@code export}. */
     void replyExportName(BlockExport export);
+
+    /**
+     * Acknowledges {@code option} (NBD_OPT_STARTTLS) and upgrades the connection to TLS: every
+     * later byte either way is encrypted. A client that already sent more plaintext after the
+     * option is disconnected, so no plaintext can pose as part of the TLS session.
+     */
+    void startTls(int option);
 
     /** Ends haggling after the queued replies: the connection now serves {@code export}. */
     void enterTransmission(BlockExport export);

@@ -13,7 +13,9 @@ import io.raid5d.nbd.lifecycle.DrainEvent;
 import io.raid5d.nbd.protocol.HandshakeFlags;
 import io.raid5d.nbd.protocol.Option;
 import io.raid5d.nbd.protocol.OptionReplyType;
+import io.raid5d.nbd.tls.TlsSettings;
 import io.raid5d.nbd.transmission.AdvertisedFlags;
+import io.raid5d.nbd.transmission.Session;
 import io.raid5d.nbd.transmission.TransmissionPipeline;
 import java.lang.System.Logger.Level;
 
@@ -21,7 +23,9 @@ import java.lang.System.Logger.Level;
  * Dispatches each option to its {@link OptionHandler} and is the {@link OptionExchange} those
  * handlers answer through. Options it has no handler for get NBD_REP_ERR_UNSUP (their data was
  * already read in full by the decoder). A client that did not agree to fixed newstyle may only
- * send NBD_OPT_EXPORT_NAME; anything else closes the connection.
+ * send NBD_OPT_EXPORT_NAME; anything else closes the connection. When TLS is required, every
+ * option but STARTTLS and ABORT gets NBD_REP_ERR_TLS_REQD until TLS is up (EXPORT_NAME, which
+ * cannot fail politely, closes).
  */
 final class OptionHaggler extends ChannelInboundHandlerAdapter implements OptionExchange {
     private static final System.Logger LOG = System.getLogger(OptionHaggler.class.getName());
@@ -29,6 +33,8 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
     private final Negotiation negotiation;
     private final boolean fixedNewstyle;
     private final boolean noZeroes;
+    /** Negotiated state, handed to the transmission pipeline; event-loop confined. */
+    private final Session session = new Session();
 
     // event-loop confined
     private ChannelHandlerContext ctx;
@@ -68,6 +74,16 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
             close();
             return;
         }
+        if (tls().required() && !session.tlsActive() && option != Option.STARTTLS && option != Option.ABORT) {
+            if (option == Option.EXPORT_NAME) {
+                LOG.log(Level.DEBUG, () -> ctx.channel() + ": closing: NBD_OPT_EXPORT_NAME before TLS");
+                close();
+            } else {
+                replyError(option, OptionReplyType.ERR_TLS_REQD, "this server requires TLS: send NBD_OPT_STARTTLS first");
+                ctx.flush();
+            }
+            return;
+        }
         OptionHandler handler = negotiation.handler(option);
         if (handler == null) {
             replyError(option, OptionReplyType.ERR_UNSUP, "unsupported option " + option);
@@ -90,9 +106,8 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.log(Level.DEBUG, () -> ctx.channel() + ": closing after error while haggling", cause);
         finished = true;
-        ctx.close();
+        ctx.fireExceptionCaught(cause); // the connection's error guard logs and closes
     }
 
     @Override
@@ -103,6 +118,16 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
     @Override
     public ByteBufAllocator alloc() {
         return ctx.alloc();
+    }
+
+    @Override
+    public Session session() {
+        return session;
+    }
+
+    @Override
+    public TlsSettings tls() {
+        return negotiation.config().tls();
     }
 
     @Override
@@ -123,17 +148,35 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
 
     @Override
     public void replyExportName(BlockExport export) {
-        ctx.write(new ExportNameReply(export.size(), AdvertisedFlags.of(export), !noZeroes));
+        ctx.write(new ExportNameReply(export.size(), AdvertisedFlags.of(export, session), !noZeroes));
+    }
+
+    @Override
+    public void startTls(int option) {
+        OptionDecoder decoder = (OptionDecoder) ctx.pipeline().get(Negotiation.OPTION_DECODER);
+        if (decoder.buffered() > 0) {
+            LOG.log(Level.DEBUG, () -> ctx.channel() + ": closing: plaintext sent after NBD_OPT_STARTTLS");
+            finished = true;
+            ctx.close();
+            return;
+        }
+        reply(option, OptionReplyType.ACK, Unpooled.EMPTY_BUFFER);
+        ctx.flush(); // the ACK is in the socket's queue, below the TLS handler added next: it leaves in clear
+        ctx.pipeline().addFirst(Negotiation.TLS, tls().newHandler(ctx.alloc()));
+        session.tlsStarted();
+        LOG.log(Level.DEBUG, () -> ctx.channel() + ": TLS started");
     }
 
     @Override
     public void enterTransmission(BlockExport export) {
         finished = true;
         ctx.flush(); // replies are encoded already; the handshake handlers can go
+        session.enteringTransmission(export.name());
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.remove(Negotiation.HANDSHAKE_ENCODER);
+        pipeline.remove(Negotiation.HANDSHAKE_TIMEOUT);
         pipeline.remove(this);
-        TransmissionPipeline.install(pipeline, Negotiation.OPTION_DECODER, export, negotiation.config());
+        TransmissionPipeline.install(pipeline, Negotiation.OPTION_DECODER, export, negotiation.config(), session);
         LOG.log(Level.DEBUG, () -> ctx.channel() + ": serving " + export.name());
     }
 

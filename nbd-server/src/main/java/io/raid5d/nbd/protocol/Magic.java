@@ -12,6 +12,8 @@ public final class Magic {
     public static final int REQUEST = 0x25609513;
     /** Prefix of every simple reply. */
     public static final int SIMPLE_REPLY = 0x67446698;
+    /** Prefix of every structured reply chunk. */
+    public static final int STRUCTURED_REPLY = 0x668e33ef;
 
     private Magic() {}
 }

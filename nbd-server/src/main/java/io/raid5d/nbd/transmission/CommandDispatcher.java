@@ -7,13 +7,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.EventExecutor;
 import io.raid5d.nbd.export.BlockExport;
+import io.raid5d.nbd.export.Extent;
 import io.raid5d.nbd.export.NbdErrorException;
 import io.raid5d.nbd.lifecycle.DrainEvent;
 import io.raid5d.nbd.protocol.Command;
 import io.raid5d.nbd.protocol.CommandFlags;
 import io.raid5d.nbd.protocol.Errno;
+import io.raid5d.nbd.protocol.MetaContexts;
 import io.raid5d.nbd.protocol.Wire;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -22,7 +26,8 @@ import java.util.function.BiConsumer;
 
 /**
  * Runs validated requests against the export and writes their replies as the export's futures
- * complete, in completion order. Owns a WRITE's payload from dispatch until its future completes,
+ * complete, in completion order. READ replies are simple, or chunked structured replies once
+ * those were negotiated; BLOCK_STATUS answers with the export's extents clipped to the request. Owns a WRITE's payload from dispatch until its future completes,
  * then releases it. On DISC (or a drain) it waits for every outstanding request to be answered,
  * then closes the connection.
  */
@@ -30,6 +35,9 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(CommandDispatcher.class.getName());
 
     private final BlockExport export;
+    private final boolean structured;
+    private final int readChunkSize;
+    private final ErrorReplies errors;
 
     // event-loop confined
     private ChannelHandlerContext ctx;
@@ -38,8 +46,11 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
     private boolean draining;
     private boolean dispatchedSinceUnplug;
 
-    CommandDispatcher(BlockExport export) {
+    CommandDispatcher(BlockExport export, Session session, int readChunkSize) {
         this.export = export;
+        this.structured = session.structuredReplies();
+        this.readChunkSize = readChunkSize;
+        this.errors = new ErrorReplies(session);
     }
 
     @Override
@@ -57,10 +68,12 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
             case Command.READ -> read(request);
             case Command.WRITE -> write(request);
             case Command.FLUSH -> flush(request);
+            case Command.TRIM, Command.WRITE_ZEROES, Command.CACHE -> rangeCommand(request);
+            case Command.BLOCK_STATUS -> blockStatus(request);
             case Command.DISC -> drain();
             default -> { // the validator lets no other command through
                 request.releasePayload();
-                ctx.writeAndFlush(SimpleReply.status(request, Errno.EINVAL));
+                ctx.writeAndFlush(errors.of(request, Errno.EINVAL, "unknown command"));
             }
         }
     }
@@ -86,21 +99,16 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.log(Level.DEBUG, () -> ctx.channel() + ": closing after error", cause);
-        ctx.close();
-    }
-
     private void read(NbdRequest request) {
         int length = (int) request.length();
         if (length == 0) {
             ctx.writeAndFlush(SimpleReply.status(request, Errno.OK));
             return;
         }
-        int capacity = Wire.SIMPLE_REPLY_HEADER + length;
+        int room = structured ? Wire.OFFSET_DATA_HEADER : Wire.SIMPLE_REPLY_HEADER;
+        int capacity = room + length;
         ByteBuf data = ctx.alloc().ioBuffer(capacity, capacity);
-        data.setIndex(Wire.SIMPLE_REPLY_HEADER, Wire.SIMPLE_REPLY_HEADER); // room for the reply header
+        data.setIndex(room, room); // room for the (first) reply header
         PendingCommand pending = new PendingCommand(request, data, null);
         CompletableFuture<Void> future;
         try {
@@ -140,6 +148,44 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         start(pending, future);
     }
 
+    /** TRIM, WRITE_ZEROES, CACHE: a range and flags, no payload, a status reply. */
+    private void rangeCommand(NbdRequest request) {
+        long offset = request.offset();
+        long length = request.length();
+        if (length == 0) {
+            ctx.writeAndFlush(SimpleReply.status(request, Errno.OK));
+            return;
+        }
+        boolean fua = (request.flags() & CommandFlags.FUA) != 0;
+        PendingCommand pending = new PendingCommand(request, null, null);
+        CompletableFuture<Void> future;
+        try {
+            future = switch (request.type()) {
+                case Command.TRIM -> export.trim(offset, length, fua);
+                case Command.WRITE_ZEROES -> export.writeZeroes(offset, length, fua,
+                        (request.flags() & CommandFlags.NO_HOLE) == 0);
+                default -> export.cache(offset, length);
+            };
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
+        start(pending, future);
+    }
+
+    private void blockStatus(NbdRequest request) {
+        PendingCommand pending = new PendingCommand(request, null, null);
+        CompletableFuture<List<Extent>> extents;
+        try {
+            extents = export.allocation(request.offset(), request.length());
+        } catch (RuntimeException e) {
+            extents = CompletableFuture.failedFuture(e);
+        }
+        if (extents == null) {
+            extents = CompletableFuture.failedFuture(new IllegalStateException("export returned no future"));
+        }
+        start(pending, extents.thenAccept(list -> pending.extents = list));
+    }
+
     private void start(PendingCommand pending, CompletableFuture<Void> future) {
         outstanding++;
         dispatchedSinceUnplug = true;
@@ -156,24 +202,17 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         if (pending.payload != null) {
             pending.payload.release();
         }
-        SimpleReply reply;
+        Reply reply;
         if (pending.failure != null) {
             if (pending.readData != null) {
                 pending.readData.release();
             }
-            reply = SimpleReply.status(request, errnoOf(pending.failure));
+            reply = errors.of(request, errnoOf(pending.failure), String.valueOf(rootCause(pending.failure).getMessage()));
             LOG.log(Level.DEBUG, () -> ctx.channel() + ": " + request + " failed", pending.failure);
         } else if (pending.readData != null) {
-            ByteBuf data = pending.readData;
-            if (data.writerIndex() != Wire.SIMPLE_REPLY_HEADER + request.length()) {
-                // never send a short read: the client would lose framing
-                data.release();
-                LOG.log(Level.WARNING, () -> export.name() + " filled " + (data.writerIndex() - Wire.SIMPLE_REPLY_HEADER)
-                        + " of " + request.length() + " bytes for " + request);
-                reply = SimpleReply.status(request, Errno.EIO);
-            } else {
-                reply = SimpleReply.withData(request, data);
-            }
+            reply = readReply(request, pending.readData);
+        } else if (request.type() == Command.BLOCK_STATUS) {
+            reply = blockStatusReply(request, pending.extents);
         } else {
             reply = SimpleReply.status(request, Errno.OK);
         }
@@ -181,6 +220,56 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         if (draining && outstanding == 0) {
             closeAfterReplies();
         }
+    }
+
+    private Reply readReply(NbdRequest request, ByteBuf data) {
+        int room = structured ? Wire.OFFSET_DATA_HEADER : Wire.SIMPLE_REPLY_HEADER;
+        if (data.writerIndex() != room + request.length()) {
+            // never send a short read: the client would lose framing
+            data.release();
+            LOG.log(Level.WARNING, () -> export.name() + " filled " + (data.writerIndex() - room)
+                    + " of " + request.length() + " bytes for " + request);
+            return errors.of(request, Errno.EIO, "short read");
+        }
+        if (!structured) {
+            return SimpleReply.withData(request, data);
+        }
+        boolean dontFragment = (request.flags() & CommandFlags.DF) != 0;
+        return new ReadChunksReply(request, data, dontFragment ? Integer.MAX_VALUE : readChunkSize);
+    }
+
+    /**
+     * Clips the export's extents to the request (the spec: never past its end), to one extent
+     * with REQ_ONE. Extents that do not start a contiguous cover of the request are EIO.
+     */
+    private Reply blockStatusReply(NbdRequest request, List<Extent> extents) {
+        long wanted = request.length();
+        boolean one = (request.flags() & CommandFlags.REQ_ONE) != 0;
+        List<Extent> clipped = new ArrayList<>(one ? 1 : Math.min(extents == null ? 0 : extents.size(), 1024));
+        long covered = 0;
+        if (extents != null) {
+            for (Extent e : extents) {
+                if (covered >= wanted || (one && !clipped.isEmpty())) {
+                    break;
+                }
+                long n = Math.min(e.length(), wanted - covered);
+                clipped.add(new Extent(n, e.flags()));
+                covered += n;
+            }
+        }
+        if (clipped.isEmpty()) {
+            LOG.log(Level.WARNING, () -> export.name() + " reported no extents for " + request);
+            return errors.of(request, Errno.EIO, "no allocation information");
+        }
+        return new BlockStatusReply(request, MetaContexts.BASE_ALLOCATION_ID, clipped);
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private void drain() {
@@ -221,6 +310,8 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         final ByteBuf payload;
         /** Written by the completing thread, read on the event loop (ordered by execute()). */
         Throwable failure;
+        /** BLOCK_STATUS: the export's answer; written and read like {@code failure}. */
+        List<Extent> extents;
 
         PendingCommand(NbdRequest request, ByteBuf readData, ByteBuf payload) {
             this.request = request;

@@ -27,7 +27,7 @@ final class InFlightLimiter extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof SimpleReply reply) {
+        if (msg instanceof Reply reply) {
             long cost = reply.cost();
             ChannelPromise tracked = promise.unvoid();
             tracked.addListener(f -> budget.release(cost));

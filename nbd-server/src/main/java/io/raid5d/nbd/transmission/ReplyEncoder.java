@@ -1,33 +1,111 @@
 package io.raid5d.nbd.transmission;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageEncoder;
+import io.raid5d.nbd.export.Extent;
 import io.raid5d.nbd.protocol.Magic;
+import io.raid5d.nbd.protocol.ReplyType;
 import io.raid5d.nbd.protocol.Wire;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** Turns a {@link SimpleReply} into exactly one buffer, so replies never interleave on the wire. */
-final class ReplyEncoder extends MessageToMessageEncoder<SimpleReply> {
+/**
+ * Turns each {@link Reply} into exactly one buffer (a composite for chunked reads), so replies
+ * never interleave on the wire. Read data is never copied: headers are written into room left
+ * in front of it, or into small buffers placed between slices of it.
+ */
+final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
 
     ReplyEncoder() {
-        super(SimpleReply.class);
+        super(Reply.class);
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, SimpleReply reply, List<Object> out) {
+    protected void encode(ChannelHandlerContext ctx, Reply reply, List<Object> out) {
+        if (reply instanceof SimpleReply simple) {
+            out.add(simple(ctx, simple));
+        } else if (reply instanceof ReadChunksReply read) {
+            out.add(readChunks(ctx, read));
+        } else if (reply instanceof BlockStatusReply status) {
+            out.add(blockStatus(ctx, status));
+        } else if (reply instanceof ErrorChunkReply error) {
+            out.add(errorChunk(ctx, error));
+        }
+    }
+
+    private static ByteBuf simple(ChannelHandlerContext ctx, SimpleReply reply) {
         if (reply.hasData()) {
             ByteBuf data = reply.content();
             data.setInt(0, Magic.SIMPLE_REPLY);
             data.setInt(4, reply.error());
             data.setLong(8, reply.handle());
             data.readerIndex(0);
-            out.add(data.retain()); // the encoder releases the reply itself after encode
-        } else {
-            out.add(ctx.alloc().ioBuffer(Wire.SIMPLE_REPLY_HEADER)
-                    .writeInt(Magic.SIMPLE_REPLY)
-                    .writeInt(reply.error())
-                    .writeLong(reply.handle()));
+            return data.retain(); // the encoder releases the reply itself after encode
         }
+        return ctx.alloc().ioBuffer(Wire.SIMPLE_REPLY_HEADER)
+                .writeInt(Magic.SIMPLE_REPLY)
+                .writeInt(reply.error())
+                .writeLong(reply.handle());
+    }
+
+    private static ByteBuf readChunks(ChannelHandlerContext ctx, ReadChunksReply reply) {
+        ByteBuf data = reply.content();
+        int length = data.writerIndex() - Wire.OFFSET_DATA_HEADER;
+        int chunk = reply.chunkSize();
+        if (length <= chunk) {
+            writeOffsetDataHeader(data, 0, ReplyType.FLAG_DONE, reply.handle(), length, reply.offset());
+            data.readerIndex(0);
+            return data.retain();
+        }
+        int chunks = (length + chunk - 1) / chunk;
+        CompositeByteBuf message = ctx.alloc().compositeDirectBuffer(2 * chunks);
+        // first chunk: header in the room in front of the data
+        writeOffsetDataHeader(data, 0, 0, reply.handle(), chunk, reply.offset());
+        message.addComponent(true, data.retainedSlice(0, Wire.OFFSET_DATA_HEADER + chunk));
+        for (int done = chunk; done < length; done += chunk) {
+            int n = Math.min(chunk, length - done);
+            ByteBuf header = ctx.alloc().ioBuffer(Wire.OFFSET_DATA_HEADER);
+            writeOffsetDataHeader(header, 0, done + n == length ? ReplyType.FLAG_DONE : 0, reply.handle(), n,
+                    reply.offset() + done);
+            header.writerIndex(Wire.OFFSET_DATA_HEADER);
+            message.addComponent(true, header);
+            message.addComponent(true, data.retainedSlice(Wire.OFFSET_DATA_HEADER + done, n));
+        }
+        return message;
+    }
+
+    private static void writeOffsetDataHeader(ByteBuf buf, int at, int flags, long handle, int dataLength, long offset) {
+        buf.setInt(at, Magic.STRUCTURED_REPLY);
+        buf.setShort(at + 4, flags);
+        buf.setShort(at + 6, ReplyType.OFFSET_DATA);
+        buf.setLong(at + 8, handle);
+        buf.setInt(at + 16, 8 + dataLength);
+        buf.setLong(at + 20, offset);
+    }
+
+    private static ByteBuf blockStatus(ChannelHandlerContext ctx, BlockStatusReply reply) {
+        List<Extent> extents = reply.extents();
+        int payload = Wire.BLOCK_STATUS_CONTEXT_ID + Wire.BLOCK_DESCRIPTOR * extents.size();
+        ByteBuf buf = ctx.alloc().ioBuffer(Wire.STRUCTURED_CHUNK_HEADER + payload);
+        chunkHeader(buf, ReplyType.FLAG_DONE, ReplyType.BLOCK_STATUS, reply.handle(), payload);
+        buf.writeInt(reply.contextId());
+        for (Extent e : extents) {
+            buf.writeInt((int) e.length()).writeInt(e.flags());
+        }
+        return buf;
+    }
+
+    private static ByteBuf errorChunk(ChannelHandlerContext ctx, ErrorChunkReply reply) {
+        byte[] message = reply.message().getBytes(StandardCharsets.UTF_8);
+        int payload = 4 + 2 + message.length;
+        ByteBuf buf = ctx.alloc().ioBuffer(Wire.STRUCTURED_CHUNK_HEADER + payload);
+        chunkHeader(buf, ReplyType.FLAG_DONE, ReplyType.ERROR, reply.handle(), payload);
+        return buf.writeInt(reply.error()).writeShort(message.length).writeBytes(message);
+    }
+
+    private static void chunkHeader(ByteBuf buf, int flags, int type, long handle, int length) {
+        buf.writeInt(Magic.STRUCTURED_REPLY).writeShort(flags).writeShort(type).writeLong(handle).writeInt(length);
     }
 }

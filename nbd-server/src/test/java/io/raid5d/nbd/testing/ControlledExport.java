@@ -2,6 +2,7 @@ package io.raid5d.nbd.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.raid5d.nbd.export.BlockExport;
+import io.raid5d.nbd.export.Extent;
 import io.raid5d.nbd.export.memory.InMemoryExport;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,8 @@ public final class ControlledExport implements BlockExport {
     public final AtomicInteger writes = new AtomicInteger();
     public final AtomicInteger fuaWrites = new AtomicInteger();
     public final AtomicInteger flushes = new AtomicInteger();
+    public final AtomicInteger trims = new AtomicInteger();
+    public final AtomicInteger zeroes = new AtomicInteger();
     public final AtomicInteger unplugs = new AtomicInteger();
     public final AtomicInteger outstanding = new AtomicInteger();
     public final AtomicInteger maxOutstanding = new AtomicInteger();
@@ -81,6 +84,27 @@ public final class ControlledExport implements BlockExport {
     public CompletableFuture<Void> flush() {
         flushes.incrementAndGet();
         return run(backing::flush);
+    }
+
+    @Override public boolean canTrim() { return !readOnly; }
+    @Override public boolean canWriteZeroes() { return !readOnly; }
+    @Override public boolean zeroesFast() { return backing.zeroesFast(); }
+
+    @Override
+    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        trims.incrementAndGet();
+        return run(() -> backing.trim(offset, length, fua));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua, boolean mayPunchHole) {
+        zeroes.incrementAndGet();
+        return run(() -> backing.writeZeroes(offset, length, fua, mayPunchHole));
+    }
+
+    @Override
+    public CompletableFuture<List<Extent>> allocation(long offset, long length) {
+        return backing.allocation(offset, length);
     }
 
     @Override

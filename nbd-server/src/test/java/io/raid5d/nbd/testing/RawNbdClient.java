@@ -27,14 +27,25 @@ import java.nio.charset.StandardCharsets;
 public final class RawNbdClient implements AutoCloseable {
     private static final int HANG_GUARD_MILLIS = 20_000;
 
-    private final Socket socket;
-    private final DataInputStream in;
-    private final DataOutputStream out;
+    private Socket socket;
+    private DataInputStream in;
+    private DataOutputStream out;
 
     private RawNbdClient(Socket socket) throws IOException {
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+    }
+
+    /** After the server ACKed NBD_OPT_STARTTLS: runs the TLS handshake; later bytes are encrypted. */
+    public void startTls(javax.net.ssl.SSLContext context) throws IOException {
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(socket, "127.0.0.1", socket.getPort(), true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        socket = tls;
+        in = new DataInputStream(new BufferedInputStream(tls.getInputStream()));
+        out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 1 << 16));
     }
 
     public static RawNbdClient connect(InetSocketAddress address) throws IOException {
@@ -111,11 +122,31 @@ public final class RawNbdClient implements AutoCloseable {
         return b.toByteArray();
     }
 
+    /** NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT data. */
+    public static byte[] metaContextRequest(String export, String... queries) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(b);
+        try {
+            byte[] n = export.getBytes(StandardCharsets.UTF_8);
+            d.writeInt(n.length);
+            d.write(n);
+            d.writeInt(queries.length);
+            for (String q : queries) {
+                byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+                d.writeInt(qb.length);
+                d.write(qb);
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return b.toByteArray();
+    }
+
     public record ExportInfo(long size, int flags) {}
 
     /** NBD_OPT_GO; fails the test unless the server answers INFO... ACK. */
-    public ExportInfo go(String name) throws IOException {
-        sendOption(Option.GO, infoRequest(name));
+    public ExportInfo go(String name, int... infos) throws IOException {
+        sendOption(Option.GO, infoRequest(name, infos));
         return readInfoUntilAck(Option.GO);
     }
 
@@ -168,6 +199,29 @@ public final class RawNbdClient implements AutoCloseable {
     public Reply readReply() throws IOException {
         assertEquals(Magic.SIMPLE_REPLY, in.readInt(), "simple reply magic");
         return new Reply(in.readInt(), in.readLong());
+    }
+
+    /** One structured reply chunk. */
+    public record Chunk(int flags, int type, long handle, byte[] payload) {
+        public DataInputStream data() {
+            return new DataInputStream(new java.io.ByteArrayInputStream(payload));
+        }
+    }
+
+    public Chunk readChunk() throws IOException {
+        assertEquals(Magic.STRUCTURED_REPLY, in.readInt(), "structured reply magic");
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long handle = in.readLong();
+        int length = in.readInt();
+        return new Chunk(flags, type, handle, readBytes(length));
+    }
+
+    /** Sends NBD_OPT_STRUCTURED_REPLY and expects its ACK. */
+    public void negotiateStructuredReplies() throws IOException {
+        sendOption(Option.STRUCTURED_REPLY, new byte[0]);
+        OptionReply r = readOptionReply();
+        assertEquals(OptionReplyType.ACK, r.type(), r.text());
     }
 
     public byte[] readBytes(int n) throws IOException {
