@@ -1,44 +1,19 @@
 package io.raid5d.core.crash;
 
 import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.testing.ForwardingMemberDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** Passes I/O through to a real member and journals every completed write and every sync. */
-final class RecordingMemberDevice implements MemberDevice {
-    private final MemberDevice delegate;
+final class RecordingMemberDevice extends ForwardingMemberDevice {
     private final CrashJournal journal;
     private final int device;
 
     RecordingMemberDevice(MemberDevice delegate, CrashJournal journal, int device) {
-        this.delegate = delegate;
+        super(delegate);
         this.journal = journal;
         this.device = device;
-    }
-
-    @Override
-    public String path() {
-        return delegate.path();
-    }
-
-    @Override
-    public long sizeBytes() {
-        return delegate.sizeBytes();
-    }
-
-    @Override
-    public boolean isBlockDevice() {
-        return delegate.isBlockDevice();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return delegate.isReadOnly();
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        delegate.read(offset, dst);
     }
 
     @Override
@@ -54,10 +29,5 @@ final class RecordingMemberDevice implements MemberDevice {
         int start = journal.syncStart(device);
         delegate.sync();
         journal.syncDone(device, start);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe: faults may be changed while other threads do I/O.
  */
-public final class FaultInjectingMemberDevice implements MemberDevice {
+public final class FaultInjectingMemberDevice extends ForwardingMemberDevice {
 
     /** The exception thrown for an injected fault, so tests can tell it from a real one. */
     public static final class InjectedIOException extends IOException {
@@ -43,7 +43,6 @@ public final class FaultInjectingMemberDevice implements MemberDevice {
         }
     }
 
-    private final MemberDevice delegate;
     private final List<Range> readFaults = new CopyOnWriteArrayList<>();
     private final List<Range> writeFaults = new CopyOnWriteArrayList<>();
     /** I/Os (reads + writes) still allowed before every I/O fails; Long.MAX_VALUE = no limit. */
@@ -58,7 +57,7 @@ public final class FaultInjectingMemberDevice implements MemberDevice {
     private final AtomicLong injectedFailures = new AtomicLong();
 
     public FaultInjectingMemberDevice(MemberDevice delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     public MemberDevice delegate() {
@@ -128,26 +127,6 @@ public final class FaultInjectingMemberDevice implements MemberDevice {
     /** Calls failed on purpose so far. */
     public long injectedFailures() {
         return injectedFailures.get();
-    }
-
-    @Override
-    public String path() {
-        return delegate.path();
-    }
-
-    @Override
-    public long sizeBytes() {
-        return delegate.sizeBytes();
-    }
-
-    @Override
-    public boolean isBlockDevice() {
-        return delegate.isBlockDevice();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return delegate.isReadOnly();
     }
 
     @Override
