@@ -90,7 +90,20 @@ public final class Raid5Array implements RaidArray {
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua) {
         checkRange(offset, src.remaining());
-        return engine.write(offset, src, src.remaining(), fua);
+        return engine.write(offset, new ByteBuffer[] {src}, src.remaining(), fua);
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+        long length = 0;
+        for (ByteBuffer b : srcs) {
+            length += b.remaining();
+        }
+        checkRange(offset, length);
+        if (length > Integer.MAX_VALUE) {
+            throw new ArrayRangeException("a single write of " + length + " bytes is too large");
+        }
+        return engine.write(offset, srcs, (int) length, fua);
     }
 
     @Override

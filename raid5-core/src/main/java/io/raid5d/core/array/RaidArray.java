@@ -29,6 +29,23 @@ public interface RaidArray extends AutoCloseable {
     /** Writes {@code src}'s remaining bytes at {@code offset}; with {@code fua} they are durable before completion. */
     CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua);
 
+    /**
+     * Writes the remaining bytes of {@code srcs}, one after the other, as one request at
+     * {@code offset} (an NBD payload that arrived in several receive buffers). Same ownership
+     * rules as {@link #write(long, ByteBuffer, boolean)} for every buffer. The default writes
+     * each part as its own request; the stripe engine takes them as one, so full stripes that
+     * span parts are still full-stripe writes.
+     */
+    default CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+        CompletableFuture<?>[] writes = new CompletableFuture<?>[srcs.length];
+        long at = offset;
+        for (int i = 0; i < srcs.length; i++) {
+            writes[i] = write(at, srcs[i], fua);
+            at += srcs[i].remaining();
+        }
+        return CompletableFuture.allOf(writes);
+    }
+
     /** Completes when every write completed before this call is durable on the members. */
     CompletableFuture<Void> flush();
 

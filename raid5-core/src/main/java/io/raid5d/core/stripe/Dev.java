@@ -17,6 +17,8 @@ final class Dev {
     Piece toWriteHead; // pending pieces in arrival order, not yet part of a pass
     Piece toWriteTail;
     int coverage; // sectors fully covered by the pending pieces
+    int runStart; // a byte range [runStart, runEnd) the pending pieces cover without a gap
+    int runEnd; // (catches pages split at odd bytes between two buffers of one request)
     Piece writing; // pieces drained into the current pass
     ByteBuffer src; // what the current pass writes: the page, or a piece's view (skip-copy)
     boolean reading; // a pre-read of this page is in flight
@@ -37,6 +39,20 @@ final class Dev {
         }
         toWriteTail = p;
         coverage |= p.coverageMask();
+        int start = p.pageOffset;
+        int end = p.pageOffset + p.length;
+        if (start <= runEnd && end >= runStart && runEnd > runStart) {
+            runStart = Math.min(runStart, start);
+            runEnd = Math.max(runEnd, end);
+        } else if (end - start > runEnd - runStart) {
+            runStart = start;
+            runEnd = end;
+        }
+    }
+
+    /** The pending pieces cover the whole page. */
+    boolean overwritten(int fullMask, int pageBytes) {
+        return coverage == fullMask || (runStart == 0 && runEnd == pageBytes);
     }
 
     /** Moves the pending pieces into the pass. */
@@ -45,6 +61,8 @@ final class Dev {
         toWriteHead = null;
         toWriteTail = null;
         coverage = 0;
+        runStart = 0;
+        runEnd = 0;
     }
 
     /** ByteBuffer view of the page, positioned at 0 (a duplicate: the page itself never moves). */

@@ -83,6 +83,8 @@ public final class StripeEngine implements AutoCloseable {
     private boolean stopping;
     private boolean timerArmed;
     private boolean unplugPending;
+    private boolean forceUnplug; // the pending unplug releases every delayed stripe, not only aged ones
+    private long unplugGeneration; // unplugs done so far
     // --- lock-free ---
     private final AtomicInteger openRequests = new AtomicInteger(); // writes, trims, syncs not yet completed
     private volatile boolean startedSinceUnplug; // a startWrite since the last log unplug
@@ -172,22 +174,25 @@ public final class StripeEngine implements AutoCloseable {
         return f;
     }
 
-    /** Writes {@code src}'s remaining bytes ({@code src == null}: zeros) through the stripe cache. */
-    public CompletableFuture<Void> write(long offset, ByteBuffer src, int length, boolean fua) {
+    /**
+     * Writes the remaining bytes of {@code srcs}, in order, as one request at {@code offset}
+     * ({@code srcs == null}: {@code length} zeros) through the stripe cache.
+     */
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, int length, boolean fua) {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        WriteRequest r = new WriteRequest(offset, src, length, fua);
+        WriteRequest r = new WriteRequest(offset, srcs, length, fua);
         submit(r);
         if (fua) {
-            requestUnplug();
+            requestUnplug(true);
         }
         return r.future;
     }
 
     /** Completes when every write completed before the call is durable on every member. */
     public CompletableFuture<Void> flush() {
-        unplug();
+        requestUnplug(true);
         CompletableFuture<Void> f = new CompletableFuture<>();
         syncMembers(f);
         return f;
@@ -209,12 +214,16 @@ public final class StripeEngine implements AutoCloseable {
         syncedBelowSector = memberSector;
     }
 
-    /** End of a burst: release delayed stripes and close the bitmap batch. Never blocks. */
+    /**
+     * End of a burst: close the bitmap batch and release the delayed stripes that were already
+     * parked at the previous unplug (a stripe gets one more burst to be filled by the next
+     * request before it pre-reads: requests that arrive over TCP end one burst each). Never blocks.
+     */
     public void unplug() {
         if (delayedCount == 0 && bitmapCount == 0 && !startedSinceUnplug) {
             return;
         }
-        requestUnplug();
+        requestUnplug(false);
     }
 
     /** Changes the number of stripe heads at run time (md's stripe_cache_size); busy heads are freed as they finish. */
@@ -271,6 +280,7 @@ public final class StripeEngine implements AutoCloseable {
         try {
             while (openRequests.get() > 0) {
                 unplugPending = true;
+                forceUnplug = true;
                 work.signalAll();
                 try {
                     drainedCond.await(20, TimeUnit.MILLISECONDS);
@@ -350,21 +360,21 @@ public final class StripeEngine implements AutoCloseable {
             int dataIndex = (int) (chunk - row * dataDisks);
             int column = inChunk / PAGE;
             int pageOffset = inChunk - column * PAGE;
-            int n = Math.min(r.length - r.attached, PAGE - pageOffset);
+            int n = Math.min(r.partRemaining(), PAGE - pageOffset);
             StripeHead sh = getHead(row * columnsPerChunk + column);
             if (sh == null) {
                 return false;
             }
             int member = geometry.dataMember(row, dataIndex);
-            Piece p = r.base == null ? new Piece(r, pageOffset, n, zeroPage, pageOffset)
-                    : new Piece(r, pageOffset, n, r.base, r.basePos + r.attached);
+            Piece p = r.bases == null ? new Piece(r, pageOffset, n, zeroPage, pageOffset)
+                    : new Piece(r, pageOffset, n, r.bases[r.part], r.basePos[r.part] + r.partDone);
             r.remaining.incrementAndGet();
             sh.devs[member].queue(p);
             if (r.fua || draining) {
                 sh.urgent = true;
             }
             wake(sh);
-            r.attached += n;
+            r.advance(n);
         }
         return true;
     }
@@ -391,7 +401,7 @@ public final class StripeEngine implements AutoCloseable {
         if (sh.on == null) {
             handle.addLast(sh);
             work.signal();
-        } else if (sh.on == delayed && sh.urgent) {
+        } else if (sh.on == delayed && (sh.urgent || sh.fullyOverwritten(FULL_MASK))) {
             delayed.remove(sh);
             sh.prereadActive = true;
             handle.addLast(sh);
@@ -480,6 +490,7 @@ public final class StripeEngine implements AutoCloseable {
             activateDelayed();
             if (!bitmap.isEmpty()) {
                 unplugPending = true;
+                forceUnplug = true;
                 work.signal();
             }
         }
@@ -489,6 +500,7 @@ public final class StripeEngine implements AutoCloseable {
 
     private void park(StripeHead sh, StripeList list) {
         sh.active = false;
+        sh.delayedAt = unplugGeneration;
         list.addLast(sh);
         if (list == delayed && delayed.size() > Math.max(1, targetHeads / 4)) {
             activateDelayed(); // too many wait for an unplug: pre-read now
@@ -501,8 +513,14 @@ public final class StripeEngine implements AutoCloseable {
     }
 
     private void activateDelayed() {
+        activateDelayed(Long.MAX_VALUE);
+    }
+
+    /** Releases delayed stripes parked at or before unplug generation {@code upTo} (the list is in park order). */
+    private void activateDelayed(long upTo) {
         StripeHead h;
-        while ((h = delayed.pollFirst()) != null) {
+        while ((h = delayed.peekFirst()) != null && h.delayedAt <= upTo) {
+            delayed.remove(h);
             h.prereadActive = true;
             handle.addLast(h);
         }
@@ -534,15 +552,17 @@ public final class StripeEngine implements AutoCloseable {
         try {
             timerArmed = false;
             unplugPending = true;
+            forceUnplug = true;
             work.signal();
         } finally {
             lock.unlock();
         }
     }
 
-    private void requestUnplug() {
+    private void requestUnplug(boolean force) {
         lock.lock();
         try {
+            forceUnplug |= force;
             if (!unplugPending) {
                 unplugPending = true;
                 work.signal();
@@ -567,7 +587,10 @@ public final class StripeEngine implements AutoCloseable {
         }
         lock.lock();
         try {
-            activateDelayed();
+            boolean all = forceUnplug || draining;
+            forceUnplug = false;
+            unplugGeneration++;
+            activateDelayed(all ? Long.MAX_VALUE : unplugGeneration - 2);
             moveWrittenBitmapStripes();
             updateGauges();
         } finally {
@@ -702,7 +725,7 @@ public final class StripeEngine implements AutoCloseable {
                     continue;
                 }
                 Dev d = sh.devs[m];
-                if (!d.uptodate && d.coverage != FULL_MASK) {
+                if (!d.uptodate && !d.overwritten(FULL_MASK, PAGE)) {
                     rcw++;
                 }
                 if (d.hasPendingWrite() && !d.uptodate) {
@@ -722,7 +745,7 @@ public final class StripeEngine implements AutoCloseable {
                 for (int m = 0; m < raidDisks; m++) {
                     Dev d = sh.devs[m];
                     d.reading = !d.uptodate && (useRmw ? (m == pd || d.hasPendingWrite())
-                            : (m != pd && d.coverage != FULL_MASK));
+                            : (m != pd && !d.overwritten(FULL_MASK, PAGE)));
                 }
                 sh.planPhase = StripeHead.WRITE_PLAN;
                 sh.phase = StripeHead.IO;

@@ -40,6 +40,7 @@ final class StripeHead {
     boolean prereadActive; // released from the delayed list: pre-reads may be issued
     boolean urgent; // a pending piece is FUA or the array drains: never delay
     long bmSeq; // bitmap batch of the current write pass
+    long delayedAt; // unplug generation when parked on the delayed or bitmap list
     boolean rmw; // the current write pass is a read-modify-write
     boolean dead; // removed by a cache shrink
     ArrayDeque<SyncRequest> syncs; // pending sync requests, lazily made
@@ -75,7 +76,7 @@ final class StripeHead {
     /** Every data page is fully covered by pending pieces (a full-stripe write). */
     boolean fullyOverwritten(int fullMask) {
         for (int m = 0; m < devs.length; m++) {
-            if (m != parityMember && devs[m].coverage != fullMask) {
+            if (m != parityMember && !devs[m].overwritten(fullMask, StripeEngine.PAGE)) {
                 return false;
             }
         }

@@ -14,20 +14,57 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class WriteRequest extends Request {
     final long offset;
     final int length;
-    final ByteBuffer base; // null for a trim (zeros)
-    final int basePos;
+    final ByteBuffer[] bases; // the caller's buffers in order (duplicates); null for a trim (zeros)
+    final int[] basePos; // first byte of each
+    final int[] partLength; // bytes of each
     final boolean fua;
     final CompletableFuture<Void> future = new CompletableFuture<>();
     int attached; // bytes attached so far
+    int part; // the buffer the next byte comes from
+    int partDone; // bytes of that buffer attached
     final AtomicInteger remaining = new AtomicInteger(1);
     volatile Throwable error;
 
-    WriteRequest(long offset, ByteBuffer src, int length, boolean fua) {
+    /** {@code srcs == null}: {@code length} zero bytes (a trim). */
+    WriteRequest(long offset, ByteBuffer[] srcs, int length, boolean fua) {
         this.offset = offset;
         this.length = length;
-        this.base = src == null ? null : src.duplicate();
-        this.basePos = src == null ? 0 : src.position();
         this.fua = fua;
+        if (srcs == null) {
+            bases = null;
+            basePos = null;
+            partLength = null;
+            return;
+        }
+        bases = new ByteBuffer[srcs.length];
+        basePos = new int[srcs.length];
+        partLength = new int[srcs.length];
+        for (int i = 0; i < srcs.length; i++) {
+            bases[i] = srcs[i].duplicate();
+            basePos[i] = srcs[i].position();
+            partLength[i] = srcs[i].remaining();
+        }
+        skipEmptyParts();
+    }
+
+    /** Bytes left in the current buffer. */
+    int partRemaining() {
+        return bases == null ? length - attached : partLength[part] - partDone;
+    }
+
+    void advance(int n) {
+        attached += n;
+        if (bases != null) {
+            partDone += n;
+            skipEmptyParts();
+        }
+    }
+
+    private void skipEmptyParts() {
+        while (part < partLength.length && partDone == partLength[part]) {
+            part++;
+            partDone = 0;
+        }
     }
 
     @Override
