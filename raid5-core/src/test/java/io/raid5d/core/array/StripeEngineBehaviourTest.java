@@ -149,8 +149,9 @@ class StripeEngineBehaviourTest {
         new Random(11).nextBytes(row);
         byte[] before = memberBytes(paths.get(0));
         CompletableFuture<Void> full = array.write(0, ByteBuffer.wrap(row), false);
+        // All 64 heads start in batch 1 before anything unplugs (a FUA write unplugs at once).
+        awaitTrue(() -> gauge(registry, "raid5.stripe.list", "bitmap") == 64, "stripes park on the bitmap list");
         CompletableFuture<Void> small = array.write(row.length + 8192, ByteBuffer.wrap(new byte[4096]), true);
-        awaitTrue(() -> gauge(registry, "raid5.stripe.list", "bitmap") >= 1, "stripes park on the bitmap list");
         array.unplug(); // closes the batch; the held log does not write it yet
         awaitTrue(() -> log.seqFlush() >= 1, "the batch was closed");
         awaitTrue(() -> gauge(registry, "raid5.stripe.list", "bitmap") == 64 + 1, "every stripe waits for its batch");
