@@ -126,16 +126,7 @@ public final class RaidBlockExport implements BlockExport {
         if (parts.length == 1) {
             return guard(() -> array.write(offset, parts[0], fua));
         }
-        // A payload that arrived in several receive buffers: write each part at its place.
-        CompletableFuture<?>[] writes = new CompletableFuture<?>[parts.length];
-        long at = offset;
-        for (int i = 0; i < parts.length; i++) {
-            long partOffset = at;
-            ByteBuffer part = parts[i];
-            writes[i] = guard(() -> array.write(partOffset, part, fua));
-            at += part.remaining();
-        }
-        return CompletableFuture.allOf(writes);
+        return guard(() -> array.write(offset, parts, fua)); // several receive buffers: one gathering write
     }
 
     @Override

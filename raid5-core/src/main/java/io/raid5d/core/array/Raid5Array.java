@@ -1,48 +1,63 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.resync.ParityResync;
+import io.raid5d.core.resync.StripeSync;
+import io.raid5d.core.stripe.StripeEngine;
+import io.raid5d.core.stripe.StripeMetrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The plain RAID-5 engine: each request runs on the blocking member-I/O executor; a write
- * locks one chunk row at a time and does a read-modify-write or reconstruct-write of it.
- * Correct and simple; the stripe-cache engine replaces it behind {@link RaidArray}.
+ * A running RAID-5 array: the md superblock lifecycle ({@link ArrayMetadata}), the stripe
+ * cache engine ({@link StripeEngine}) every read and write goes through, and the background
+ * resync, which syncs stripes through the same cache.
  */
 public final class Raid5Array implements RaidArray {
     private final String name;
     private final MemberSet members;
     private final Geometry geometry;
     private final ArrayMetadata metadata;
-    private final MemberIoExecutor io;
-    private final RowLocks rowLocks = new RowLocks();
-    private final ThreadLocal<ChunkScratch> scratch;
-    private final RowWriter rowWriter;
+    private final WriteIntentLog intentLog;
+    private final StripeEngine engine;
     private final ParityResync resync;
-    // Read-only zeros for trims; one row long, allocated on first trim.
-    private volatile ByteBuffer zeroRow;
 
-    public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, int ioThreads) {
+    public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
         this.name = name;
         this.members = members;
         this.geometry = members.geometry();
         this.metadata = metadata;
-        this.io = new MemberIoExecutor(name, ioThreads);
-        int chunkBytes = geometry.chunkBytes();
-        this.scratch = ThreadLocal.withInitial(() -> new ChunkScratch(chunkBytes));
-        this.rowWriter = new RowWriter(members, scratch);
-        this.resync = new ParityResync(name, members, rowLocks::forRow);
+        this.intentLog = intentLog;
+        this.engine = new StripeEngine(name, members, intentLog, options.engineConfig(), options.meterRegistry());
+        this.resync = new ParityResync(name, geometry, new StripeSync() {
+            @Override
+            public int stripesPerRow() {
+                return engine.stripesPerRow();
+            }
+
+            @Override
+            public CompletableFuture<Long> sync(long stripe, boolean repair) {
+                return engine.sync(stripe, repair);
+            }
+
+            @Override
+            public void syncedBelow(long memberSector) {
+                engine.setSyncedBelow(memberSector);
+            }
+        });
     }
 
     /** Marks the members dirty and starts a background resync if the last stop was unclean. */
     public void start() throws IOException {
         long resumeAt = metadata.resyncStartSector();
-        metadata.markActive();
+        try {
+            metadata.markActive();
+        } catch (IOException | RuntimeException e) {
+            engine.close(); // nothing was written through it; the caller closes the members
+            throw e;
+        }
         if (resumeAt < geometry.memberSectors()) {
             resync.start(resumeAt);
         }
@@ -65,86 +80,75 @@ public final class Raid5Array implements RaidArray {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        int length = dst.remaining();
-        checkRange(offset, length);
-        return io.submit(() -> {
-            ByteBuffer view = dst.duplicate();
-            int end = view.limit();
-            long pos = offset;
-            int chunkBytes = geometry.chunkBytes();
-            while (view.hasRemaining()) {
-                long chunk = pos / chunkBytes;
-                int inChunk = (int) (pos % chunkBytes);
-                int n = Math.min(view.remaining(), chunkBytes - inChunk);
-                long chunkSector = chunk * geometry.chunkSectors();
-                long row = geometry.stripeOf(chunkSector);
-                int member = geometry.memberOf(chunkSector);
-                view.limit(view.position() + n);
-                members.member(member).read(members.rowAddress(member, row) + inChunk, view);
-                view.limit(end);
-                pos += n;
-            }
-        });
+        checkRange(offset, dst.remaining());
+        if (!dst.hasRemaining()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return engine.read(offset, dst);
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua) {
         checkRange(offset, src.remaining());
-        return io.submit(() -> {
-            writeRows(offset, src.duplicate());
-            if (fua) {
-                members.syncAll();
-            }
-        });
+        return engine.write(offset, new ByteBuffer[] {src}, src.remaining(), fua);
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+        long length = 0;
+        for (ByteBuffer b : srcs) {
+            length += b.remaining();
+        }
+        checkRange(offset, length);
+        if (length > Integer.MAX_VALUE) {
+            throw new ArrayRangeException("a single write of " + length + " bytes is too large");
+        }
+        return engine.write(offset, srcs, (int) length, fua);
     }
 
     @Override
     public CompletableFuture<Void> trim(long offset, long length) {
         checkRange(offset, length);
-        return io.submit(() -> {
-            ByteBuffer zeros = zeroRow();
-            long pos = offset;
-            long end = offset + length;
-            while (pos < end) {
-                int n = (int) Math.min(end - pos, zeros.capacity());
-                writeRows(pos, zeros.duplicate().limit(n));
-                pos += n;
-            }
-        });
+        // Cut into int-sized requests; each zero piece is written from a shared zero page.
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            int n = (int) Math.min(end - pos, 1 << 30);
+            CompletableFuture<Void> part = engine.write(pos, null, n, false);
+            all = CompletableFuture.allOf(all, part);
+            pos += n;
+        }
+        return all;
     }
 
     @Override
     public CompletableFuture<Void> flush() {
-        return io.submit(members::syncAll);
+        return engine.flush();
     }
 
-    private void writeRows(long offset, ByteBuffer src) throws IOException {
-        long rowBytes = (long) geometry.chunkBytes() * geometry.dataDisks();
-        long pos = offset;
-        while (src.hasRemaining()) {
-            long row = pos / rowBytes;
-            int rowOffset = (int) (pos % rowBytes);
-            int n = (int) Math.min(src.remaining(), rowBytes - rowOffset);
-            ByteBuffer piece = src.duplicate().limit(src.position() + n);
-            ReentrantLock lock = rowLocks.forRow(row);
-            lock.lock();
-            try {
-                rowWriter.write(row, rowOffset, piece);
-            } finally {
-                lock.unlock();
-            }
-            src.position(src.position() + n);
-            pos += n;
-        }
+    @Override
+    public void unplug() {
+        engine.unplug();
     }
 
-    private ByteBuffer zeroRow() {
-        ByteBuffer z = zeroRow;
-        if (z == null) {
-            z = ByteBuffer.allocateDirect(geometry.chunkBytes() * geometry.dataDisks()).asReadOnlyBuffer();
-            zeroRow = z;
-        }
-        return z;
+    @Override
+    public void setStripeCacheSize(int stripes) {
+        engine.setStripeCacheSize(stripes);
+    }
+
+    @Override
+    public int stripeCacheSize() {
+        return engine.stripeCacheSize();
+    }
+
+    /** The engine's meters (also registered in the options' registry). */
+    public StripeMetrics metrics() {
+        return engine.metrics();
+    }
+
+    public WriteIntentLog writeIntentLog() {
+        return intentLog;
     }
 
     private void checkRange(long offset, long length) {
@@ -154,12 +158,14 @@ public final class Raid5Array implements RaidArray {
         }
     }
 
+    /** Read-modify-write passes so far, counted per stripe head. */
     public long readModifyWrites() {
-        return rowWriter.readModifyWrites.sum();
+        return engine.metrics().readModifyWrites();
     }
 
+    /** Reconstruct-write passes so far (full-stripe writes included), counted per stripe head. */
     public long reconstructWrites() {
-        return rowWriter.reconstructWrites.sum();
+        return engine.metrics().reconstructWrites();
     }
 
     /** Blocks until a running resync has finished (for tests and orderly tools). */
@@ -182,15 +188,11 @@ public final class Raid5Array implements RaidArray {
     public void close() throws IOException {
         try {
             resync.stop();
-            io.shutdownAndDrain();
+            engine.close();
             members.syncAll();
             metadata.markStopped(resync.checkpoint());
         } finally {
             members.close();
         }
-    }
-
-    static RejectedExecutionException overloaded(String name) {
-        return new RejectedExecutionException("array " + name + " has too many requests in flight");
     }
 }

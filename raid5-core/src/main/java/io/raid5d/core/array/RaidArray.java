@@ -7,8 +7,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The array as its users (the NBD export adapter, tests) see it: asynchronous byte-addressed
  * reads and writes. This is the seam between the protocol side and the RAID engine; the
- * engine behind it may change (plain per-row locking now, the stripe cache later), this API
- * does not.
+ * engine behind it (the stripe cache, {@code io.raid5d.core.stripe}) may change, this API does not.
+ * Every method may be called from a Netty event loop: none blocks (a request that finds the
+ * stripe cache full is queued, not waited for on the caller's thread).
  *
  * <p>Buffer ownership: the caller keeps {@code dst}/{@code src} alive and unmodified until the
  * returned future completes; the array never retains a buffer after that and never moves the
@@ -28,6 +29,23 @@ public interface RaidArray extends AutoCloseable {
     /** Writes {@code src}'s remaining bytes at {@code offset}; with {@code fua} they are durable before completion. */
     CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua);
 
+    /**
+     * Writes the remaining bytes of {@code srcs}, one after the other, as one request at
+     * {@code offset} (an NBD payload that arrived in several receive buffers). Same ownership
+     * rules as {@link #write(long, ByteBuffer, boolean)} for every buffer. The default writes
+     * each part as its own request; the stripe engine takes them as one, so full stripes that
+     * span parts are still full-stripe writes.
+     */
+    default CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+        CompletableFuture<?>[] writes = new CompletableFuture<?>[srcs.length];
+        long at = offset;
+        for (int i = 0; i < srcs.length; i++) {
+            writes[i] = write(at, srcs[i], fua);
+            at += srcs[i].remaining();
+        }
+        return CompletableFuture.allOf(writes);
+    }
+
     /** Completes when every write completed before this call is durable on the members. */
     CompletableFuture<Void> flush();
 
@@ -36,6 +54,22 @@ public interface RaidArray extends AutoCloseable {
 
     /** End of a burst of requests: a hint that queued work should start now. */
     default void unplug() {
+    }
+
+    /**
+     * Resizes the stripe cache (md's stripe_cache_size, {@value io.raid5d.core.stripe.StripeEngine#MIN_CACHE}..{@value
+     * io.raid5d.core.stripe.StripeEngine#MAX_CACHE} heads of one 4 KiB page per member). Takes effect at once for
+     * growth; busy heads are freed as they finish when shrinking. Never blocks on I/O.
+     *
+     * @throws IllegalArgumentException if {@code stripes} is out of range
+     */
+    default void setStripeCacheSize(int stripes) {
+        throw new UnsupportedOperationException("this array has no stripe cache");
+    }
+
+    /** The configured stripe cache size in stripe heads; 0 if the engine has none. */
+    default int stripeCacheSize() {
+        return 0;
     }
 
     /** A snapshot of the array's state for status reports. */

@@ -1,6 +1,7 @@
 package io.raid5d.core.assembly;
 
 import io.raid5d.core.array.ArrayMetadata;
+import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.ConservativeBitmap;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
@@ -57,13 +58,23 @@ public final class ArrayAssembler {
         }
     }
 
-    /** Assembles a writable array and starts it (marks it dirty, resyncs after an unclean stop). */
+    /** Assembles a writable array with default options and {@code ioThreads} member I/O threads, and starts it. */
     public static Raid5Array assemble(String name, List<Path> paths, int ioThreads) throws AssemblyException, IOException {
+        return assemble(name, paths, ArrayOptions.defaults().withIoThreads(ioThreads));
+    }
+
+    /**
+     * Assembles a writable array and starts it (marks it dirty, resyncs after an unclean stop):
+     * stripe cache size, worker and I/O threads, metrics registry and write-intent log come
+     * from {@code options}.
+     */
+    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
         AssembledMembers am = open(paths, false);
         try {
             ConservativeBitmap bitmap = am.hasInternalBitmap() ? ConservativeBitmap.load(am.members(), am.reference()) : null;
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), bitmap);
-            Raid5Array array = new Raid5Array(name, am.members(), metadata, ioThreads);
+            Raid5Array array = new Raid5Array(name, am.members(), metadata, options,
+                    options.writeIntentLog().open(am.members(), am.superblocks()));
             array.start();
             return array;
         } catch (IOException | RuntimeException e) {

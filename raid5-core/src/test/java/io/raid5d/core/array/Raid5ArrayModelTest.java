@@ -129,22 +129,25 @@ class Raid5ArrayModelTest {
         assertEquals(0, mismatchedSectors(paths));
     }
 
+    /** Counted per stripe head: one 4 KiB page per member; a 16 KiB chunk row is 4 heads wide. */
     @Test
     void choosesReadModifyWriteOnlyWhenItNeedsFewerReads(@TempDir Path dir) throws Exception {
         List<Path> wide = TestArrays.create(dir, "w", 8, CHUNK, 1L << 20);
         Raid5Array array = ArrayAssembler.assemble("w", wide, 2);
-        array.write(4096, ByteBuffer.allocate(4096), false).get(); // 1 chunk of 7: rmw 2 reads, rcw 7
+        array.write(4096, ByteBuffer.allocate(4096), true).get(); // 1 page of 7: rmw 2 reads, rcw 6
         assertEquals(1, array.readModifyWrites());
-        array.write(7L * CHUNK, ByteBuffer.allocate(7 * CHUNK), false).get(); // a whole row: no reads
-        assertEquals(1, array.reconstructWrites());
-        array.write(0, ByteBuffer.allocate(6 * CHUNK + 10), false).get(); // 6 chunks + a bit: rcw 1 read
-        assertEquals(2, array.reconstructWrites());
+        assertEquals(0, array.reconstructWrites());
+        array.write(7L * CHUNK, ByteBuffer.allocate(7 * CHUNK), true).get(); // a whole row: 4 heads, no reads
+        assertEquals(4, array.reconstructWrites());
+        // 6 chunks + 10 bytes: per head rcw reads 1 page, rmw 6 or 7: reconstruct-write on all 4 heads
+        array.write(0, ByteBuffer.allocate(6 * CHUNK + 10), true).get();
+        assertEquals(8, array.reconstructWrites());
         assertEquals(1, array.readModifyWrites());
         array.close();
 
         List<Path> narrow = TestArrays.create(dir, "n", 3, CHUNK, 1L << 20);
         Raid5Array small = ArrayAssembler.assemble("n", narrow, 2);
-        small.write(100, ByteBuffer.allocate(100), false).get(); // rmw 2 reads = rcw 2 reads: md takes rcw
+        small.write(100, ByteBuffer.allocate(100), true).get(); // rmw 2 reads = rcw 2 reads: md takes rcw
         assertEquals(0, small.readModifyWrites());
         assertEquals(1, small.reconstructWrites());
         small.close();

@@ -1,30 +1,35 @@
-package io.raid5d.core.array;
+package io.raid5d.core.stripe;
 
+import io.raid5d.core.array.MemberSet;
 import java.io.IOException;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The threads that do blocking member I/O for one array. Its queue is bounded: when full, a
- * request fails at once (the NBD side bounds requests per connection, so this only trips
- * under abuse) rather than blocking the caller, which may be a Netty event loop.
+ * The threads that do blocking member I/O for one array. Nothing else blocks on a member.
+ * Its queue is bounded (the stripe cache and the NBD in-flight limits bound the work anyway);
+ * a full queue fails the task rather than blocking the caller. Never interrupts its threads:
+ * an interrupt would close a FileChannel.
  */
-final class MemberIoExecutor {
-    /** A piece of blocking work. */
-    interface IoTask {
+final class MemberIo {
+    /** Blocking work to run on an I/O thread; {@code done} is called with its outcome. */
+    interface Task {
         void run() throws IOException;
+
+        void done(Throwable error);
     }
 
-    private static final int QUEUE_CAPACITY = 4096;
+    private static final int QUEUE_CAPACITY = 8192;
     private final ThreadPoolExecutor pool;
     private final String arrayName;
+    final MemberSet members;
 
-    MemberIoExecutor(String arrayName, int threads) {
+    MemberIo(String arrayName, MemberSet members, int threads) {
         this.arrayName = arrayName;
+        this.members = members;
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(QUEUE_CAPACITY), r -> {
@@ -34,22 +39,21 @@ final class MemberIoExecutor {
                 });
     }
 
-    CompletableFuture<Void> submit(IoTask task) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    void submit(Task task) {
         try {
             pool.execute(() -> {
+                Throwable error = null;
                 try {
                     task.run();
-                    done.complete(null);
                 } catch (Throwable e) {
-                    done.completeExceptionally(e);
+                    error = e;
                 }
+                task.done(error);
             });
         } catch (RejectedExecutionException e) {
-            done.completeExceptionally(pool.isShutdown()
-                    ? new IOException("array " + arrayName + " is stopping") : Raid5Array.overloaded(arrayName));
+            task.done(pool.isShutdown() ? new IOException("array " + arrayName + " is stopping")
+                    : new RejectedExecutionException("array " + arrayName + " has too many member I/Os queued"));
         }
-        return done;
     }
 
     /** Refuses new work and waits for everything queued to finish. */

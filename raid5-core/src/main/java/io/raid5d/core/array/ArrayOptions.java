@@ -1,0 +1,65 @@
+package io.raid5d.core.array;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raid5d.core.intent.AlwaysWrittenLog;
+import io.raid5d.core.stripe.StripeEngine;
+import java.util.Objects;
+
+/**
+ * How to run an assembled array: stripe cache size (md's stripe_cache_size, default 256),
+ * stripe worker threads, member I/O threads, unplug timer, largest full-stripe batch, where
+ * metrics go, and which write-intent log to use.
+ *
+ * @param unplugDelayMicros after this long, stripes parked on the delayed or bitmap list are
+ *                          released even without an unplug; 0 disables the timer (tests only)
+ */
+public record ArrayOptions(int stripeCacheSize, int workerThreads, int ioThreads, long unplugDelayMicros,
+                           int maxBatchStripes, MeterRegistry meterRegistry, WriteIntentLogFactory writeIntentLog) {
+    public static final int DEFAULT_STRIPE_CACHE = 256;
+
+    public ArrayOptions {
+        Objects.requireNonNull(meterRegistry, "meterRegistry");
+        Objects.requireNonNull(writeIntentLog, "writeIntentLog");
+        new StripeEngine.Config(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes); // validates
+    }
+
+    /** md's defaults: 256 stripe heads, one stripe thread (md's raid5d with group_thread_cnt 0), a 2 ms unplug timer. */
+    public static ArrayOptions defaults() {
+        int workers = 1;
+        return new ArrayOptions(DEFAULT_STRIPE_CACHE, workers, 8, 2000, 256, new SimpleMeterRegistry(),
+                (members, superblocks) -> new AlwaysWrittenLog());
+    }
+
+    public ArrayOptions withStripeCacheSize(int v) {
+        return new ArrayOptions(v, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+    }
+
+    public ArrayOptions withWorkerThreads(int v) {
+        return new ArrayOptions(stripeCacheSize, v, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+    }
+
+    public ArrayOptions withIoThreads(int v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, v, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+    }
+
+    public ArrayOptions withUnplugDelayMicros(long v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, v, maxBatchStripes, meterRegistry, writeIntentLog);
+    }
+
+    public ArrayOptions withMaxBatchStripes(int v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, v, meterRegistry, writeIntentLog);
+    }
+
+    public ArrayOptions withMeterRegistry(MeterRegistry v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, v, writeIntentLog);
+    }
+
+    public ArrayOptions withWriteIntentLog(WriteIntentLogFactory v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, v);
+    }
+
+    StripeEngine.Config engineConfig() {
+        return new StripeEngine.Config(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes);
+    }
+}

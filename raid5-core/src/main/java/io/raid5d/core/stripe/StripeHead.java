@@ -1,0 +1,96 @@
+package io.raid5d.core.stripe;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * A stripe head (md's {@code stripe_head}): one page per member for one page-wide column of a
+ * chunk row, found by its stripe number {@code key} (member byte offset / page size, relative to
+ * the data area).
+ *
+ * <p>States. {@code phase}: IDLE (no pass), WRITE_PLAN (a write pass has called startWrite and
+ * waits for its bitmap batch, pre-reads, or a worker), SYNC_PLAN (a resync/check pass), IO
+ * (member reads or writes of the pass are in flight; {@code planPhase} says which pass).
+ * A head in use is in exactly one place: on the handle, delayed or bitmap list, owned by a
+ * worker ({@code active}), or owned by its in-flight I/O (phase IO). A free head is on the
+ * inactive list (and still in the table while it holds cached pages).
+ *
+ * <p>Everything here is guarded by the engine lock except the pass-owned parts of {@link Dev}
+ * and {@link #batch}, which belong to the thread that owns the pass.
+ */
+final class StripeHead {
+    static final int IDLE = 0;
+    static final int WRITE_PLAN = 1;
+    static final int SYNC_PLAN = 2;
+    static final int IO = 3;
+
+    long key = -1;
+    long row;
+    int parityMember;
+    final Dev[] devs;
+    // list and table links
+    StripeList on;
+    StripeHead prev;
+    StripeHead next;
+    StripeHead hashNext;
+    // state
+    int phase = IDLE;
+    int planPhase; // the pass an IO phase belongs to
+    boolean active;
+    boolean prereadActive; // released from the delayed list: pre-reads may be issued
+    boolean urgent; // a pending piece is FUA or the array drains: never delay
+    long bmSeq; // bitmap batch of the current write pass
+    long delayedAt; // unplug generation when parked on the delayed or bitmap list
+    boolean rmw; // the current write pass is a read-modify-write
+    boolean dead; // removed by a cache shrink
+    ArrayDeque<SyncRequest> syncs; // pending sync requests, lazily made
+    ArrayDeque<SyncRequest> syncing; // those of the current sync pass
+    // pass-owned
+    ByteBuffer parityOut; // where the pass's new parity is (the parity page itself, or a batch slice)
+
+    StripeHead(int members, int pageBytes) {
+        devs = new Dev[members];
+        ByteBuffer pages = ByteBuffer.allocateDirect(members * pageBytes);
+        for (int m = 0; m < members; m++) {
+            devs[m] = new Dev(pages.duplicate().limit((m + 1) * pageBytes).position(m * pageBytes).slice());
+        }
+    }
+
+    boolean hasPendingWrites() {
+        for (Dev d : devs) {
+            if (d.toWriteHead != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean hasPendingSyncs() {
+        return syncs != null && !syncs.isEmpty();
+    }
+
+    boolean hasWork() {
+        return phase != IDLE || hasPendingWrites() || hasPendingSyncs();
+    }
+
+    /** Every data page is fully covered by pending pieces (a full-stripe write). */
+    boolean fullyOverwritten(int fullMask) {
+        for (int m = 0; m < devs.length; m++) {
+            if (m != parityMember && !devs[m].overwritten(fullMask, StripeEngine.PAGE)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void clearCache() {
+        for (Dev d : devs) {
+            d.uptodate = false;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "stripe " + key + " phase " + phase + (on == null ? "" : " on " + on.name) + (active ? " active" : "");
+    }
+}

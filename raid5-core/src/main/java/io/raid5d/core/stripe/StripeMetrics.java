@@ -1,0 +1,118 @@
+package io.raid5d.core.stripe;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The engine's meters, all tagged {@code array=NAME}. Counters and summaries are thread-safe;
+ * gauges read volatile snapshots the engine keeps under its lock.
+ *
+ * <pre>
+ * raid5.stripe.cache.size         gauge    configured stripe heads
+ * raid5.stripe.active             gauge    heads in use (not on the inactive list)
+ * raid5.stripe.inactive           gauge    free heads (LRU, may still hold cached pages)
+ * raid5.stripe.list{list=handle|delayed|bitmap}  gauge  list lengths
+ * raid5.stripe.waiting            gauge    requests waiting for a free head
+ * raid5.stripe.waits              counter  requests that had to wait for a free head
+ * raid5.stripe.writes{method=rmw|rcw}  counter  write passes by method, per stripe head
+ * raid5.stripe.prereads           counter  member pages read before a write
+ * raid5.stripe.batch.stripes      summary  stripe heads per full-stripe batch
+ * raid5.member.write.bytes        summary  bytes per member write request (coalesced run)
+ * raid5.stripe.cache.hits/misses  counter  read pages served from the cache / from members
+ * </pre>
+ */
+public final class StripeMetrics {
+    private final MeterRegistry registry;
+    private final List<Meter> meters = new ArrayList<>();
+    final Counter rmw;
+    final Counter rcw;
+    final Counter prereads;
+    final Counter waits;
+    final Counter hits;
+    final Counter misses;
+    final DistributionSummary batchStripes;
+    final DistributionSummary memberWriteBytes;
+
+    StripeMetrics(MeterRegistry registry, String array, StripeEngine engine) {
+        this.registry = registry;
+        Tags tags = Tags.of("array", array);
+        rmw = add(Counter.builder("raid5.stripe.writes").tags(tags).tag("method", "rmw")
+                .description("read-modify-write passes").register(registry));
+        rcw = add(Counter.builder("raid5.stripe.writes").tags(tags).tag("method", "rcw")
+                .description("reconstruct-write passes").register(registry));
+        prereads = add(Counter.builder("raid5.stripe.prereads").tags(tags)
+                .description("member pages read before a write").register(registry));
+        waits = add(Counter.builder("raid5.stripe.waits").tags(tags)
+                .description("requests that waited for a free stripe head").register(registry));
+        hits = add(Counter.builder("raid5.stripe.cache.hits").tags(tags).register(registry));
+        misses = add(Counter.builder("raid5.stripe.cache.misses").tags(tags).register(registry));
+        batchStripes = add(DistributionSummary.builder("raid5.stripe.batch.stripes").tags(tags)
+                .description("stripe heads per full-stripe write batch").register(registry));
+        memberWriteBytes = add(DistributionSummary.builder("raid5.member.write.bytes").tags(tags).baseUnit("bytes")
+                .description("bytes per member write request").register(registry));
+        gauge("raid5.stripe.cache.size", tags, engine, e -> e.cacheSize);
+        gauge("raid5.stripe.active", tags, engine, e -> e.activeCount);
+        gauge("raid5.stripe.inactive", tags, engine, e -> e.inactiveCount);
+        gauge("raid5.stripe.list", tags.and("list", "handle"), engine, e -> e.handleCount);
+        gauge("raid5.stripe.list", tags.and("list", "delayed"), engine, e -> e.delayedCount);
+        gauge("raid5.stripe.list", tags.and("list", "bitmap"), engine, e -> e.bitmapCount);
+        gauge("raid5.stripe.waiting", tags, engine, e -> e.waitingCount);
+    }
+
+    private <M extends Meter> M add(M m) {
+        meters.add(m);
+        return m;
+    }
+
+    private void gauge(String name, Tags tags, StripeEngine engine, ToDoubleFunction<StripeEngine> f) {
+        meters.add(Gauge.builder(name, engine, f).tags(tags).register(registry));
+    }
+
+    /** Removes this array's meters (so the same name can be assembled again). */
+    void close() {
+        meters.forEach(registry::remove);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public long readModifyWrites() {
+        return (long) rmw.count();
+    }
+
+    public long reconstructWrites() {
+        return (long) rcw.count();
+    }
+
+    public long prereadPages() {
+        return (long) prereads.count();
+    }
+
+    public long waitsForFreeStripe() {
+        return (long) waits.count();
+    }
+
+    public long cacheHits() {
+        return (long) hits.count();
+    }
+
+    public long cacheMisses() {
+        return (long) misses.count();
+    }
+
+    public DistributionSummary batchStripes() {
+        return batchStripes;
+    }
+
+    public DistributionSummary memberWriteBytes() {
+        return memberWriteBytes;
+    }
+}
