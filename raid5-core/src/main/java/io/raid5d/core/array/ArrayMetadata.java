@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.superblock.MdTimestamp;
 import io.raid5d.core.superblock.MdUuid;
 import io.raid5d.core.superblock.Superblock;
@@ -22,9 +23,9 @@ public final class ArrayMetadata {
 
     private final MemberSet members;
     private final Superblock[] superblocks; // by role; guarded by this
-    private final ConservativeBitmap bitmap; // null when the array has no internal bitmap
+    private final WriteIntentLog bitmap; // the write-intent log: md updates it before the superblocks
 
-    public ArrayMetadata(MemberSet members, List<Superblock> byRole, ConservativeBitmap bitmap) {
+    public ArrayMetadata(MemberSet members, List<Superblock> byRole, WriteIntentLog bitmap) {
         this.members = members;
         this.superblocks = byRole.toArray(new Superblock[0]);
         this.bitmap = bitmap;
@@ -44,28 +45,25 @@ public final class ArrayMetadata {
         return MdUuid.format(superblocks[0].getSetUuid());
     }
 
-    /** Before the first write: every bitmap bit set (durable), then the superblocks say dirty. */
+    /** Before the first write: the bitmap header, then every superblock, say dirty with events+1. */
     public synchronized void markActive() throws IOException {
         long events = superblocks[0].getEvents() + 1;
-        if (bitmap != null) {
-            bitmap.markAllDirty(events);
-        }
+        bitmap.recordEvents(events);
         writeAll(events, 0);
     }
 
     /**
-     * After the last write is durable: superblocks say clean (or record the resync checkpoint),
-     * then the bitmap is cleared if the array is in sync.
+     * After the last write is durable: the bitmap clears what it may (md_bitmap_flush) and takes
+     * the new events, then the superblocks say clean (or record the resync checkpoint).
      *
      * @param inSyncUpTo member sectors known consistent from the start; {@code Long.MAX_VALUE} for all
      */
     public synchronized void markStopped(long inSyncUpTo) throws IOException {
         long events = superblocks[0].getEvents() + 1;
         boolean inSync = inSyncUpTo >= members.geometry().memberSectors();
+        bitmap.flushForCleanStop();
+        bitmap.recordEvents(events);
         writeAll(events, inSync ? IN_SYNC : inSyncUpTo);
-        if (bitmap != null && inSync) {
-            bitmap.markAllClean(events);
-        }
     }
 
     private void writeAll(long events, long resyncOffset) throws IOException {

@@ -2,7 +2,7 @@ package io.raid5d.core.array;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.raid5d.core.intent.AlwaysWrittenLog;
+import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.stripe.StripeEngine;
 import java.util.Objects;
 
@@ -28,7 +28,7 @@ public record ArrayOptions(int stripeCacheSize, int workerThreads, int ioThreads
     public static ArrayOptions defaults() {
         int workers = 1;
         return new ArrayOptions(DEFAULT_STRIPE_CACHE, workers, 8, 2000, 256, new SimpleMeterRegistry(),
-                (members, superblocks) -> new AlwaysWrittenLog());
+                BitmapWriteIntentLog::open);
     }
 
     public ArrayOptions withStripeCacheSize(int v) {

@@ -46,6 +46,16 @@ public final class Raid5Array implements RaidArray {
             public void syncedBelow(long memberSector) {
                 engine.setSyncedBelow(memberSector);
             }
+
+            @Override
+            public WriteIntentLog.ResyncRange nextRange(long fromSector, long limitSector, long alignSectors) {
+                return intentLog.nextResync(fromSector, limitSector, alignSectors);
+            }
+
+            @Override
+            public void endRange(WriteIntentLog.ResyncRange range, boolean aborted) {
+                intentLog.endResync(range, aborted);
+            }
         });
     }
 
@@ -56,6 +66,7 @@ public final class Raid5Array implements RaidArray {
             metadata.markActive();
         } catch (IOException | RuntimeException e) {
             engine.close(); // nothing was written through it; the caller closes the members
+            intentLog.close();
             throw e;
         }
         if (resumeAt < geometry.memberSectors()) {
@@ -192,7 +203,11 @@ public final class Raid5Array implements RaidArray {
             members.syncAll();
             metadata.markStopped(resync.checkpoint());
         } finally {
-            members.close();
+            try {
+                intentLog.close();
+            } finally {
+                members.close();
+            }
         }
     }
 }

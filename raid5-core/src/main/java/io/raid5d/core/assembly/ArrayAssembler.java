@@ -2,10 +2,10 @@ package io.raid5d.core.assembly;
 
 import io.raid5d.core.array.ArrayMetadata;
 import io.raid5d.core.array.ArrayOptions;
-import io.raid5d.core.array.ConservativeBitmap;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
@@ -71,10 +71,15 @@ public final class ArrayAssembler {
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
         AssembledMembers am = open(paths, false);
         try {
-            ConservativeBitmap bitmap = am.hasInternalBitmap() ? ConservativeBitmap.load(am.members(), am.reference()) : null;
-            ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), bitmap);
-            Raid5Array array = new Raid5Array(name, am.members(), metadata, options,
-                    options.writeIntentLog().open(am.members(), am.superblocks()));
+            WriteIntentLog log = options.writeIntentLog().open(am.members(), am.superblocks());
+            ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), log);
+            Raid5Array array;
+            try {
+                array = new Raid5Array(name, am.members(), metadata, options, log);
+            } catch (RuntimeException e) {
+                log.close();
+                throw e;
+            }
             array.start();
             return array;
         } catch (IOException | RuntimeException e) {

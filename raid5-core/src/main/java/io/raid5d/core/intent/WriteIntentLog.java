@@ -1,5 +1,7 @@
 package io.raid5d.core.intent;
 
+import java.io.IOException;
+
 /**
  * What the stripe engine asks of a write-intent bitmap, with md's semantics (see
  * ../shared/DESIGN.md, "The write path", steps 4 and 6).
@@ -45,4 +47,40 @@ public interface WriteIntentLog {
      * @param degraded the array was degraded for them (the bit must then stay set)
      */
     void endWrite(long memberSector, long sectors, boolean success, boolean degraded);
+
+    // ---- array lifecycle: what the superblock code and the resync ask of the bitmap ----------
+    // Defaults are right for a log that keeps no bitmap (AlwaysWrittenLog, test logs).
+
+    /**
+     * The superblocks are about to be written with {@code events}; md updates the bitmap header
+     * first (md_update_sb), so a bitmap is never older than the superblocks that name it.
+     */
+    default void recordEvents(long events) throws IOException {
+    }
+
+    /** Clean stop, after the last write ended: clear every bit that may be cleared now. */
+    default void flushForCleanStop() throws IOException {
+    }
+
+    /**
+     * Resync after an unclean stop: the next range of member sectors at or after
+     * {@code fromSector} (and below {@code limitSector}) that needs syncing, rounded out to whole
+     * multiples of {@code alignSectors}; {@code null} when nothing more needs it. Without a bitmap
+     * everything does. The caller syncs the range, then calls {@link #endResync} with it.
+     */
+    default ResyncRange nextResync(long fromSector, long limitSector, long alignSectors) {
+        return fromSector < limitSector ? new ResyncRange(fromSector, limitSector) : null;
+    }
+
+    /** The range from {@link #nextResync} is synced ({@code aborted}: it was not finished). */
+    default void endResync(ResyncRange range, boolean aborted) {
+    }
+
+    /** Releases what the log holds (threads, its store) once the engine no longer calls it. */
+    default void close() throws IOException {
+    }
+
+    /** Member sectors {@code [start, end)} that a resync must cover. */
+    record ResyncRange(long start, long end) {
+    }
 }

@@ -1,6 +1,7 @@
 package io.raid5d.core.resync;
 
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.intent.WriteIntentLog;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
@@ -25,6 +26,7 @@ public final class ParityResync {
     private final StripeSync sync;
     private volatile Thread worker;
     private volatile long doneSectors;
+    private volatile long syncedSectors; // written by the worker only
     private volatile boolean stopRequested;
     // True when no resync is needed: never started, or ran to the end.
     private volatile boolean finished = true;
@@ -50,27 +52,43 @@ public final class ParityResync {
     private void run(long firstRow) {
         int perRow = sync.stripesPerRow();
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / perRow);
+        long rowSectors = geometry.chunkSectors();
+        long limit = geometry.stripeCount() * rowSectors;
         long repaired = 0;
         try {
-            for (long row = firstRow; row < geometry.stripeCount() && !stopRequested; row += rowsPerWindow) {
-                long endRow = Math.min(geometry.stripeCount(), row + rowsPerWindow);
-                int count = (int) ((endRow - row) * perRow);
-                @SuppressWarnings("unchecked")
-                CompletableFuture<Long>[] window = new CompletableFuture[count];
-                for (int i = 0; i < count; i++) {
-                    window[i] = sync.sync(row * perRow + i, true);
+            long from = firstRow * rowSectors;
+            WriteIntentLog.ResyncRange range;
+            while (!stopRequested && (range = sync.nextRange(from, limit, rowSectors)) != null) {
+                boolean completed = false;
+                try {
+                    long endRow = range.end() / rowSectors;
+                    for (long row = range.start() / rowSectors; row < endRow && !stopRequested; row += rowsPerWindow) {
+                        long windowEnd = Math.min(endRow, row + rowsPerWindow);
+                        int count = (int) ((windowEnd - row) * perRow);
+                        @SuppressWarnings("unchecked")
+                        CompletableFuture<Long>[] window = new CompletableFuture[count];
+                        for (int i = 0; i < count; i++) {
+                            window[i] = sync.sync(row * perRow + i, true);
+                        }
+                        for (CompletableFuture<Long> f : window) {
+                            repaired += f.join();
+                        }
+                        syncedSectors += (windowEnd - row) * rowSectors;
+                        advance(windowEnd * rowSectors);
+                    }
+                    completed = !stopRequested;
+                } finally {
+                    sync.endRange(range, !completed);
                 }
-                for (CompletableFuture<Long> f : window) {
-                    repaired += f.join();
-                }
-                doneSectors = endRow * geometry.chunkSectors();
-                sync.syncedBelow(doneSectors);
+                from = range.end();
             }
             if (!stopRequested) {
                 long fixed = repaired;
+                advance(limit); // what no range named needed no sync: the bitmap says it is clean
                 finished = true;
                 sync.syncedBelow(Long.MAX_VALUE);
-                LOG.info(() -> "array " + arrayName + ": resync finished, " + fixed + " sectors of parity rewritten");
+                LOG.info(() -> "array " + arrayName + ": resync finished: " + syncedSectors + " of " + limit
+                        + " member sectors needed it, " + fixed + " sectors of parity rewritten");
             }
         } catch (CompletionException e) {
             LOG.log(Level.SEVERE, "array " + arrayName + ": resync stopped by an I/O error at sector " + doneSectors,
@@ -78,6 +96,16 @@ public final class ParityResync {
         } finally {
             worker = null;
         }
+    }
+
+    private void advance(long sector) {
+        doneSectors = sector;
+        sync.syncedBelow(sector);
+    }
+
+    /** Member sectors the resync has synced (read and checked) so far; skipped clean ones do not count. */
+    public long syncedSectors() {
+        return syncedSectors;
     }
 
     public boolean running() {

@@ -638,14 +638,20 @@ public final class StripeEngine implements AutoCloseable {
         while (true) {
             StripeHead sh = null;
             boolean doUnplug = false;
+            boolean flushBitmap = false;
             lock.lock();
             try {
-                while (!stopping && handle.isEmpty() && !unplugPending) {
+                while (!stopping && handle.isEmpty() && !unplugPending && !bitmapBatchDue()) {
                     work.awaitUninterruptibly();
                 }
                 if (unplugPending) {
                     unplugPending = false;
                     doUnplug = true;
+                } else if (handle.isEmpty() && bitmapBatchDue()) {
+                    // md's raid5d: nothing ready to handle but stripes wait for the bitmap, so now
+                    // is a good time to write the open batch. Delayed stripes stay delayed.
+                    startedSinceUnplug = false;
+                    flushBitmap = true;
                 } else if (handle.isEmpty()) {
                     return; // stopping
                 } else {
@@ -658,6 +664,8 @@ public final class StripeEngine implements AutoCloseable {
             try {
                 if (doUnplug) {
                     unplugNow();
+                } else if (flushBitmap) {
+                    log.unplug(); // its listener moves the settled stripes to the handle list
                 } else {
                     handleStripe(sh);
                 }
@@ -667,6 +675,11 @@ public final class StripeEngine implements AutoCloseable {
                         .log(java.util.logging.Level.SEVERE, "array " + name + ": stripe handling failed", e);
             }
         }
+    }
+
+    /** Stripes wait on the bitmap list and a startWrite opened a batch since the last log unplug. Lock held. */
+    private boolean bitmapBatchDue() {
+        return startedSinceUnplug && !bitmap.isEmpty();
     }
 
     /** md's handle_stripe: the worker owns {@code sh} ({@code active}). */

@@ -17,6 +17,8 @@ import java.util.List;
  */
 final class WriteIntentInvariant {
     private static final int BLOCK = 4096;
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private WriteIntentInvariant() {
     }
@@ -60,10 +62,10 @@ final class WriteIntentInvariant {
 
     private static boolean consistent(Geometry g, byte[][] byRole, long[] dataOffset, long row, int off) {
         long base = row * g.chunkBytes() + off;
-        for (int i = 0; i < BLOCK; i++) {
-            int x = 0;
+        for (int i = 0; i < BLOCK; i += 8) {
+            long x = 0;
             for (int m = 0; m < g.raidDisks(); m++) {
-                x ^= byRole[m][(int) (dataOffset[m] + base + i)];
+                x ^= (long) LONGS.get(byRole[m], (int) (dataOffset[m] + base + i));
             }
             if (x != 0) {
                 return false;

@@ -1,0 +1,170 @@
+package io.raid5d.core.intent;
+
+import io.raid5d.bitmap.BitmapDaemon;
+import io.raid5d.bitmap.BitmapOpenOptions;
+import io.raid5d.bitmap.BitmapStore;
+import io.raid5d.bitmap.WriteIntentBitmap;
+import io.raid5d.bitmap.format.BitmapFormatException;
+import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.bitmapstore.InternalBitmapStore;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.superblock.Superblock;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The engine's write-intent log backed by md's bitmap ({@link WriteIntentBitmap}): counters per
+ * bitmap chunk, batches closed by unplug and written before any stripe of the batch touches a
+ * member, bits cleared lazily by the bitmap daemon, resync limited to the chunks whose bits say
+ * so.
+ *
+ * <p>Threads: one thread per array ({@code raid5-bitmap-*}) writes the batches and runs the
+ * daemon passes, so unplug never blocks the engine; everything else is called on engine threads
+ * as {@link WriteIntentLog} describes. The bitmap does its own locking.
+ */
+public final class BitmapWriteIntentLog implements WriteIntentLog {
+    private static final Logger LOG = Logger.getLogger(BitmapWriteIntentLog.class.getName());
+
+    private final WriteIntentBitmap bitmap;
+    private final ScheduledExecutorService thread; // batch writes and daemon passes
+    private final BitmapDaemon daemon;
+
+    private BitmapWriteIntentLog(WriteIntentBitmap bitmap, ScheduledExecutorService thread) {
+        this.bitmap = bitmap;
+        this.thread = thread;
+        this.daemon = BitmapDaemon.start(bitmap, thread);
+    }
+
+    /**
+     * The {@link io.raid5d.core.array.WriteIntentLogFactory} for md arrays: the internal bitmap
+     * when the superblocks say there is one, else a log that keeps nothing.
+     */
+    public static WriteIntentLog open(MemberSet members, List<Superblock> superblocks) throws IOException {
+        Superblock ref = superblocks.get(0);
+        if (!ref.hasBitmap()) {
+            return new AlwaysWrittenLog();
+        }
+        List<MemberDevice> devices = new ArrayList<>();
+        for (int role = 0; role < members.count(); role++) {
+            devices.add(members.member(role));
+        }
+        return open(InternalBitmapStore.of(devices, superblocks), ref);
+    }
+
+    /** Opens the bitmap in {@code store} for the array {@code ref} describes. */
+    public static BitmapWriteIntentLog open(BitmapStore store, Superblock ref) throws IOException {
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raid5-bitmap-" + ref.getSetName());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            WriteIntentBitmap bitmap = WriteIntentBitmap.open(store, new BitmapOpenOptions()
+                    .arrayUuid(ref.getSetUuid()).arrayEvents(ref.getEvents()).resyncOffset(ref.getResyncOffset())
+                    .componentSectors(ref.getSize()).degraded(false).writer(thread));
+            bitmap.openMessages().forEach(m -> LOG.warning(ref.getSetName() + ": " + m));
+            return new BitmapWriteIntentLog(bitmap, thread);
+        } catch (BitmapFormatException e) {
+            thread.shutdownNow();
+            throw new IOException(store.describe() + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            thread.shutdownNow();
+            throw e;
+        }
+    }
+
+    public WriteIntentBitmap bitmap() {
+        return bitmap;
+    }
+
+    @Override
+    public long startWrite(long memberSector, long sectors) {
+        while (true) {
+            long seq = bitmap.startWrite(memberSector, sectors);
+            if (seq != WriteIntentBitmap.MUST_WAIT) {
+                return seq;
+            }
+            // A counter is at its maximum: wait (bounded by the writes in flight) until one ends.
+            bitmap.whenStartable(memberSector, sectors).join();
+        }
+    }
+
+    @Override
+    public boolean isBatchWritten(long bmSeq) {
+        return bitmap.isWritten(bmSeq);
+    }
+
+    @Override
+    public void onBatchWritten(Runnable listener) {
+        bitmap.setBatchListener(written -> listener.run());
+    }
+
+    @Override
+    public void unplug() {
+        bitmap.unplug(); // runs on the bitmap thread; failures fail the waiting batches
+    }
+
+    @Override
+    public void endWrite(long memberSector, long sectors, boolean success, boolean degraded) {
+        bitmap.endWrite(memberSector, sectors, success, degraded);
+    }
+
+    @Override
+    public void recordEvents(long events) throws IOException {
+        bitmap.setEvents(events);
+    }
+
+    @Override
+    public void flushForCleanStop() throws IOException {
+        long left = bitmap.clearIdleBits();
+        if (left > 0) {
+            LOG.info(() -> bitmap.describe() + ": " + left + " bits stay set after the stop (chunks still to resync)");
+        }
+    }
+
+    @Override
+    public ResyncRange nextResync(long fromSector, long limitSector, long alignSectors) {
+        long chunk = bitmap.nextSyncChunk(bitmap.chunkOf(fromSector));
+        if (chunk < 0 || chunk * bitmap.chunkSectors() >= limitSector) {
+            return null;
+        }
+        long start = Math.max(fromSector, chunk * bitmap.chunkSectors() / alignSectors * alignSectors);
+        long end = Math.min(limitSector, ceil((chunk + 1) * bitmap.chunkSectors(), alignSectors));
+        // Every bitmap chunk the aligned range touches is synced by it: mark them all.
+        for (long c = bitmap.chunkOf(start); c <= bitmap.chunkOf(end - 1); c++) {
+            bitmap.startSync(c, false);
+        }
+        return new ResyncRange(start, end);
+    }
+
+    @Override
+    public void endResync(ResyncRange range, boolean aborted) {
+        for (long c = bitmap.chunkOf(range.start()); c <= bitmap.chunkOf(range.end() - 1); c++) {
+            bitmap.endSync(c, aborted);
+        }
+    }
+
+    private static long ceil(long value, long align) {
+        return (value + align - 1) / align * align;
+    }
+
+    @Override
+    public void close() throws IOException {
+        daemon.close();
+        try {
+            bitmap.close();
+        } finally {
+            thread.shutdown();
+            try {
+                thread.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
