@@ -51,6 +51,9 @@ public final class WriteIntentBitmap implements Closeable {
     /** {@link #startWrite} result: a chunk's counter is at COUNTER_MAX; nothing was counted. */
     public static final long MUST_WAIT = -1;
 
+    private final java.util.concurrent.atomic.LongAdder pageWrites = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder storeSyncs = new java.util.concurrent.atomic.LongAdder();
+
     private static final Logger LOG = Logger.getLogger(WriteIntentBitmap.class.getName());
     private static final int PAGE = BitmapStore.PAGE_BYTES;
     /** md_bitmap_flush runs the daemon three times so that every idle bit gets cleared. */
@@ -212,7 +215,7 @@ public final class WriteIntentBitmap implements Closeable {
                 for (int p = 0; p < image.pages(); p++) {
                     writePage(p);
                 }
-                store.sync();
+                syncStore();
             } finally {
                 unlockIo();
             }
@@ -487,7 +490,7 @@ public final class WriteIntentBitmap implements Closeable {
                 writePage(ioPages[i]);
             }
             if (n > 0) {
-                store.sync();
+                syncStore();
             }
         } catch (IOException | RuntimeException e) {
             fail(e);
@@ -526,11 +529,28 @@ public final class WriteIntentBitmap implements Closeable {
     }
 
     /** Copies the page (header encoded into page 0) and writes it. Caller holds ioLock. */
+    /** Syncs the store and counts it. Caller holds ioLock. */
+    private void syncStore() throws IOException {
+        store.sync();
+        storeSyncs.increment();
+    }
+
+    /** Bitmap pages written to the store so far (each page of a batch once, plus header updates). */
+    public long pageWrites() {
+        return pageWrites.sum();
+    }
+
+    /** Store syncs so far: each makes a batch (or a header change) durable. */
+    public long storeSyncs() {
+        return storeSyncs.sum();
+    }
+
     private void writePage(int page) throws IOException {
         synchronized (lock) {
             image.copyPage(page, header, ioBuffer);
         }
         store.writePage(page, ioBuffer);
+        pageWrites.increment();
     }
 
     /**
@@ -606,7 +626,7 @@ public final class WriteIntentBitmap implements Closeable {
             if (writeHeader) {
                 // events_cleared must be durable before any bit cleared under it.
                 writePage(0);
-                store.sync();
+                syncStore();
             }
             int n;
             synchronized (lock) {
@@ -619,7 +639,7 @@ public final class WriteIntentBitmap implements Closeable {
                 writePage(ioPages[i]);
             }
             if (n > 0) {
-                store.sync();
+                syncStore();
             }
             return true;
         } catch (IOException | RuntimeException e) {
@@ -711,7 +731,7 @@ public final class WriteIntentBitmap implements Closeable {
             }
             try {
                 writePage(0);
-                store.sync();
+                syncStore();
             } catch (IOException | RuntimeException e) {
                 fail(e);
                 throw e;

@@ -1,6 +1,11 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.geometry.Geometry;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.resync.ParityResync;
 import io.raid5d.core.resync.StripeSync;
@@ -15,7 +20,7 @@ import java.util.concurrent.CompletableFuture;
  * cache engine ({@link StripeEngine}) every read and write goes through, and the background
  * resync, which syncs stripes through the same cache.
  */
-public final class Raid5Array implements RaidArray {
+public final class Raid5Array implements RaidArray, MeterBinder {
     private final String name;
     private final MemberSet members;
     private final Geometry geometry;
@@ -31,6 +36,7 @@ public final class Raid5Array implements RaidArray {
         this.metadata = metadata;
         this.intentLog = intentLog;
         this.engine = new StripeEngine(name, members, intentLog, options.engineConfig(), options.meterRegistry());
+        bindTo(options.meterRegistry());
         this.resync = new ParityResync(name, geometry, new StripeSync() {
             @Override
             public int stripesPerRow() {
@@ -57,6 +63,24 @@ public final class Raid5Array implements RaidArray {
                 intentLog.endResync(range, aborted);
             }
         });
+    }
+
+    /**
+     * Registers the write-intent bitmap's meters (the stripe engine registers its own on the
+     * options' registry): bitmap page writes and syncs, so their cost per array write can be
+     * measured, and the bits set now.
+     */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        if (intentLog instanceof BitmapWriteIntentLog bitmapLog) {
+            var bitmap = bitmapLog.bitmap();
+            FunctionCounter.builder("raid5.bitmap.page.writes", bitmap, b -> b.pageWrites()).tag("array", name)
+                    .description("bitmap pages written (each dirty page once per batch)").register(registry);
+            FunctionCounter.builder("raid5.bitmap.syncs", bitmap, b -> b.storeSyncs()).tag("array", name)
+                    .description("bitmap syncs (one per batch that set new bits)").register(registry);
+            Gauge.builder("raid5.bitmap.bits.set", bitmap, b -> b.setBitCount()).tag("array", name)
+                    .description("bitmap bits set now").register(registry);
+        }
     }
 
     /** Marks the members dirty and starts a background resync if the last stop was unclean. */
