@@ -29,10 +29,19 @@ public final class ConservativeBitmap {
     public static ConservativeBitmap load(MemberSet members, Superblock sb) throws IOException {
         try {
             return new ConservativeBitmap(members, SuperblockIo.internalBitmapByteOffset(sb),
-                    SuperblockIo.readInternalBitmap(members.member(0), sb));
+                    SuperblockIo.readInternalBitmap(firstPresent(members), sb));
         } catch (SuperblockException e) {
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    private static io.raid5d.core.member.MemberDevice firstPresent(MemberSet members) {
+        for (int role = 0; role < members.count(); role++) {
+            if (members.slot(role) == MemberSet.Slot.IN_SYNC) {
+                return members.member(role);
+            }
+        }
+        throw new IllegalStateException("no member present");
     }
 
     synchronized void markAllDirty(long events) throws IOException {
@@ -56,6 +65,9 @@ public final class ConservativeBitmap {
             BitmapBits.set(bitsView, bit);
         }
         for (int role = 0; role < members.count(); role++) {
+            if (!members.writable(role)) {
+                continue; // a lost member's bitmap is not kept
+            }
             members.member(role).write(bitmapAddress, area.duplicate());
         }
         members.syncAll();
