@@ -201,7 +201,25 @@ public final class Raid5Array implements RaidArray {
 
     /** md's add: a spare takes the missing role and is rebuilt in the background. */
     public synchronized void addSpare(Path device) throws ArrayOperationException, IOException {
+        attach(openMember(device), false);
+    }
+
+    /** {@link #addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
+    public synchronized void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
         attach(device, false);
+    }
+
+    /** {@link #reAddMember(Path)} with an already-open device; the array owns it from now on. */
+    public synchronized void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
+        attach(device, true);
+    }
+
+    private static MemberDevice openMember(Path device) throws ArrayOperationException {
+        try {
+            return MemberDevices.open(device, false);
+        } catch (MemberOpenException e) {
+            throw new ArrayOperationException(e.getMessage());
+        }
     }
 
     /**
@@ -209,25 +227,22 @@ public final class Raid5Array implements RaidArray {
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
     public synchronized void reAddMember(Path device) throws ArrayOperationException, IOException {
-        attach(device, true);
+        attach(openMember(device), true);
     }
 
-    private void attach(Path device, boolean reAdd) throws ArrayOperationException, IOException {
+    private void attach(MemberDevice dev, boolean reAdd) throws ArrayOperationException, IOException {
+        String device = dev.path();
         String verb = reAdd ? "re-add" : "add";
         int lost = members.lostRole();
         if (members.failed()) {
+            dev.close();
             throw new ArrayOperationException("array " + name + " has failed; it cannot be rebuilt");
         }
         if (lost < 0 || members.slot(lost) != MemberSet.Slot.MISSING) {
+            dev.close();
             throw new ArrayOperationException("array " + name + (lost < 0 ? " is not degraded" : " has no free slot ("
                     + members.paths().get(lost) + " is " + members.slot(lost).name().toLowerCase()
                     + "; remove it first)") + ": raid5d keeps no idle spares, " + verb + " a device when a member is missing");
-        }
-        MemberDevice dev;
-        try {
-            dev = MemberDevices.open(device, false);
-        } catch (MemberOpenException e) {
-            throw new ArrayOperationException(e.getMessage());
         }
         boolean ok = false;
         try {

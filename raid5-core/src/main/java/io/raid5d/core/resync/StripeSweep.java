@@ -111,7 +111,11 @@ public final class StripeSweep {
                     break;
                 }
                 row = nextRow;
-                long endRow = Math.min(rows, row + rowsPerWindow);
+                long limit = Math.min(rows, row + rowsPerWindow);
+                long endRow = row + 1;
+                while (endRow < limit && skip.applyAsLong(endRow * chunkSectors) < (endRow + 1) * chunkSectors) {
+                    endRow++; // the window holds only rows worth doing
+                }
                 int count = (int) ((endRow - row) * stripesPerRow);
                 @SuppressWarnings("unchecked")
                 CompletableFuture<Long>[] window = new CompletableFuture[count];

@@ -1384,6 +1384,16 @@ public final class StripeEngine implements AutoCloseable {
      * @return null when the pass may go on (its reads are good), else the error that fails it
      */
     private Throwable repairReadErrors(StripeHead sh, long failedMask, Throwable cause) {
+        for (int m = 0; m < raidDisks; m++) {
+            if ((failedMask & (1L << m)) != 0 && !members.readable(m, (sh.key + 1) * PAGE_SECTORS)) {
+                // Lost since the pass was planned: drop the read, the re-plan reconstructs the page.
+                sh.devs[m].reading = false;
+                failedMask &= ~(1L << m);
+            }
+        }
+        if (failedMask == 0) {
+            return null;
+        }
         int bad = Long.numberOfTrailingZeros(failedMask);
         if (Long.bitCount(failedMask) > 1 || members.degraded()) {
             for (int m = 0; m < raidDisks; m++) {
