@@ -45,7 +45,7 @@ final class ConfiguredAssembly {
             }
             FoundArray found = r.found().get();
             try {
-                manager.assemble(name, found.members());
+                manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false);
                 applySettings(name).forEach(LOG::warning);
             } catch (Exception e) {
                 LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
