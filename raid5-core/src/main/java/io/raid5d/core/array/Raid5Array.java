@@ -201,6 +201,7 @@ public final class Raid5Array implements RaidArray {
 
     /** md's add: a spare takes the missing role and is rebuilt in the background. */
     public synchronized void addSpare(Path device) throws ArrayOperationException, IOException {
+        checkAttachable("add");
         attach(openMember(device), false);
     }
 
@@ -227,7 +228,21 @@ public final class Raid5Array implements RaidArray {
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
     public synchronized void reAddMember(Path device) throws ArrayOperationException, IOException {
+        checkAttachable("re-add");
         attach(openMember(device), true);
+    }
+
+    /** Refuses before any device is opened when no role can take one. */
+    private void checkAttachable(String verb) throws ArrayOperationException {
+        int lost = members.lostRole();
+        if (members.failed()) {
+            throw new ArrayOperationException("array " + name + " has failed; it cannot be rebuilt");
+        }
+        if (lost < 0 || members.slot(lost) != MemberSet.Slot.MISSING) {
+            throw new ArrayOperationException("array " + name + (lost < 0 ? " is not degraded" : " has no free slot ("
+                    + members.paths().get(lost) + " is " + members.slot(lost).name().toLowerCase()
+                    + "; remove it first)") + ": raid5d keeps no idle spares, " + verb + " a device when a member is missing");
+        }
     }
 
     private void attach(MemberDevice dev, boolean reAdd) throws ArrayOperationException, IOException {
