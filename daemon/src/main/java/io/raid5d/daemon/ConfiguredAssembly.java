@@ -56,6 +56,12 @@ final class ConfiguredAssembly {
         return failed;
     }
 
+    /** The configured stripe cache size of array {@code name} (its ARRAY line's stripe_cache=, else STRIPE_CACHE). */
+    java.util.OptionalInt stripeCache(String name) {
+        Optional<ArrayEntry> entry = config.arrays().stream().filter(a -> a.name().equals(name)).findFirst();
+        return entry.isPresent() ? config.stripeCacheFor(entry.get()) : config.stripeCache();
+    }
+
     /**
      * Applies the configured bitmap and stripe cache settings to a running array. Settings the
      * engine cannot honour yet are not silently dropped: each refusal comes back as a warning line.

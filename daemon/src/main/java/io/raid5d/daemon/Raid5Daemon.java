@@ -53,6 +53,10 @@ public final class Raid5Daemon implements Callable<Integer> {
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
     Integer ioThreads;
 
+    @Option(names = "--force-assemble", description = "start arrays that are dirty AND degraded (refused otherwise: the RAID-5"
+            + " write hole can make the missing member's data in stripes written at the crash silently wrong)")
+    boolean forceAssemble;
+
     @Mixin
     NbdServeOptions nbdOptions = new NbdServeOptions();
 
@@ -80,6 +84,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MutableExportRegistry exports = new MutableExportRegistry();
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
+        manager.setForceAssemble(forceAssemble);
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
