@@ -46,6 +46,13 @@ final class ArrayManager {
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
 
+    private volatile io.raid5d.core.resync.StripeSweep.SpeedLimits speedLimits =
+            io.raid5d.core.resync.StripeSweep.SpeedLimits.MD_DEFAULTS;
+
+    void setSpeedLimits(io.raid5d.core.resync.StripeSweep.SpeedLimits limits) {
+        speedLimits = limits;
+    }
+
     void setForceAssemble(boolean force) {
         forceAssemble = force;
     }
@@ -85,6 +92,7 @@ final class ArrayManager {
         RaidArray engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble);
         if (engine instanceof io.raid5d.core.array.Raid5Array r5) {
             r5.addListener(new EngineEvents(name, events));
+            r5.setSpeedLimits(speedLimits);
         }
         MeteredRaidArray served = new MeteredRaidArray(engine, meters);
         EngineMeters.bind(engine, meters);

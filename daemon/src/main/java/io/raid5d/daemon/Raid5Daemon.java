@@ -57,6 +57,14 @@ public final class Raid5Daemon implements Callable<Integer> {
             + " write hole can make the missing member's data in stripes written at the crash silently wrong)")
     boolean forceAssemble;
 
+    @Option(names = "--sync-speed-min", paramLabel = "KiB/s", description = "rebuild/check speed while the array serves I/O"
+            + " (md's sync_speed_min, default 1000)")
+    long syncSpeedMin = 1000;
+
+    @Option(names = "--sync-speed-max", paramLabel = "KiB/s", description = "rebuild/check speed when idle"
+            + " (md's sync_speed_max, default 200000; 0 = unlimited)")
+    long syncSpeedMax = 200000;
+
     @Mixin
     NbdServeOptions nbdOptions = new NbdServeOptions();
 
@@ -85,6 +93,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         MutableExportRegistry exports = new MutableExportRegistry();
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
         manager.setForceAssemble(forceAssemble);
+        manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
