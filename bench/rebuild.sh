@@ -50,8 +50,10 @@ size=$(( member / (1 << 20) * 3 ))M
 fio --name=fill --ioengine=nbd --uri="$uri" --rw=write --bs=1M --iodepth=8 --size="$size" >/dev/null
 iops() {
     fio --name=rr --ioengine=nbd --uri="$uri" --rw=randread --bs=4k --iodepth=32 --size="$size" \
-        --time_based --runtime="$runtime" --output-format=json | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'
+        --time_based --runtime="$runtime" --output-format=json --output="$work/rr.json" >/dev/null
+    python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["jobs"][0]["read"]["iops"]))' "$work/rr.json"
 }
+iops >/dev/null  # warm-up: JIT and page cache, so the healthy figure is not a cold one
 healthy=$(iops)
 "$home/bin/raid5" --control "$sock" fail rb "$work/m1.img" >/dev/null
 degraded=$(iops)
