@@ -529,6 +529,34 @@ public final class WriteIntentBitmap implements Closeable {
     }
 
     /** Copies the page (header encoded into page 0) and writes it. Caller holds ioLock. */
+    /**
+     * Writes every page of the current bitmap image to the store and syncs it: a member that just
+     * joined the store (a spare) gets a whole copy. Bits set in memory but not yet durable are
+     * written early, which is always safe. Blocks.
+     */
+    public void rewriteAll() throws IOException {
+        ioLock.lock();
+        try {
+            synchronized (lock) {
+                checkOpen();
+                if (failure != null) {
+                    throw failure;
+                }
+            }
+            try {
+                for (int p = 0; p < image.pages(); p++) {
+                    writePage(p);
+                }
+                syncStore();
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+                throw e;
+            }
+        } finally {
+            unlockIo();
+        }
+    }
+
     /** Syncs the store and counts it. Caller holds ioLock. */
     private void syncStore() throws IOException {
         store.sync();

@@ -44,6 +44,18 @@ final class ArrayManager {
     private final EventBus events;
     private final MeterRegistry meters;
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
+    private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
+
+    private volatile io.raid5d.core.resync.StripeSweep.SpeedLimits speedLimits =
+            io.raid5d.core.resync.StripeSweep.SpeedLimits.MD_DEFAULTS;
+
+    void setSpeedLimits(io.raid5d.core.resync.StripeSweep.SpeedLimits limits) {
+        speedLimits = limits;
+    }
+
+    void setForceAssemble(boolean force) {
+        forceAssemble = force;
+    }
 
     ArrayManager(MutableExportRegistry exports, int ioThreads, EventBus events, MeterRegistry meters) {
         this.exports = exports;
@@ -53,6 +65,15 @@ final class ArrayManager {
     }
 
     synchronized RaidArray assemble(String name, List<Path> members) throws AssemblyException, IOException, ControlException {
+        return assemble(name, members, java.util.OptionalInt.empty(), false);
+    }
+
+    /**
+     * Assembles {@code name}; {@code stripeCache} sizes the stripe cache from the start (config
+     * STRIPE_CACHE / stripe_cache=), {@code force} starts a dirty degraded array (the write hole).
+     */
+    synchronized RaidArray assemble(String name, List<Path> members, java.util.OptionalInt stripeCache, boolean force)
+            throws AssemblyException, IOException, ControlException {
         if (name.isEmpty() || name.length() > 255 || name.chars().anyMatch(c -> c < 0x20 || c == '/')) {
             throw new ControlException("'" + name + "' is not a usable array name");
         }
@@ -60,7 +81,19 @@ final class ArrayManager {
             throw new ControlException("an array named " + name + " is already running");
         }
         Optional<BitmapInfo> bitmap = bitmapOf(members);
-        RaidArray engine = ArrayAssembler.assemble(name, members, ioThreads);
+        io.raid5d.core.array.ArrayOptions options = io.raid5d.core.array.ArrayOptions.defaults().withIoThreads(ioThreads);
+        if (stripeCache.isPresent()) {
+            try {
+                options = options.withStripeCacheSize(stripeCache.getAsInt());
+            } catch (IllegalArgumentException e) {
+                throw new ControlException("array " + name + ": stripe_cache=" + stripeCache.getAsInt() + ": " + e.getMessage());
+            }
+        }
+        RaidArray engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble);
+        if (engine instanceof io.raid5d.core.array.Raid5Array r5) {
+            r5.addListener(new EngineEvents(name, events));
+            r5.setSpeedLimits(speedLimits);
+        }
         MeteredRaidArray served = new MeteredRaidArray(engine, meters);
         EngineMeters.bind(engine, meters);
         ArrayControl control = ArrayControls.forEngine(engine);

@@ -33,14 +33,51 @@ final class ArrayReports {
         if (s.resyncDoneSectors() < s.memberSectors()) {
             out.add(row("Resync Status", percent(s) + " complete"));
         }
+        v.health().ifPresent(h -> {
+            if (h.rebuildRunning() || h.degraded() && h.recoveredSectors() > 0 && h.recoveredSectors() < s.memberSectors()) {
+                out.add(row("Rebuild Status", (int) (h.recoveredSectors() * 100 / Math.max(1, s.memberSectors()))
+                        + "% complete" + (h.rebuildRunning() ? ", speed " + h.rebuildKiBps() + "K/sec" : "")));
+            }
+            if (!h.scrub().equals("idle")) {
+                out.add(row("Check Status", h.scrub() + " " + h.scrubDoneSectors() * 100 / Math.max(1, s.memberSectors())
+                        + "% complete"));
+            }
+            out.add(row("Mismatch Count", String.valueOf(h.mismatchCount())));
+            long active = h.slots().stream().filter(x -> x == io.raid5d.core.array.MemberSet.Slot.IN_SYNC).count();
+            out.add(row("Active Devices", String.valueOf(active)));
+            out.add(row("Failed Devices", String.valueOf(h.slots().stream()
+                    .filter(x -> x == io.raid5d.core.array.MemberSet.Slot.FAULTY).count())));
+        });
         out.add(row("UUID", s.uuid()));
         out.add(row("Events", String.valueOf(s.events())));
         out.add("");
         out.add("    Number   RaidDevice State");
         for (int i = 0; i < s.members().size(); i++) {
-            out.add(String.format("    %6d   %10d active sync   %s", i, i, s.members().get(i)));
+            out.add(String.format("    %6d   %10d %-14s %s", i, i, memberState(v, i), s.members().get(i)));
         }
         return out;
+    }
+
+    /** mdadm --detail's words for a member's state. */
+    static String memberState(ArrayView v, int role) {
+        if (v.health().isEmpty()) {
+            return "active sync";
+        }
+        return switch (v.health().get().slots().get(role)) {
+            case IN_SYNC -> "active sync";
+            case FAULTY -> "faulty";
+            case MISSING -> "removed";
+            case REBUILDING -> "spare rebuilding";
+        };
+    }
+
+    private static String upMarks(ArrayView v) {
+        if (v.health().isEmpty()) {
+            return "U".repeat(v.status().raidDisks());
+        }
+        StringBuilder b = new StringBuilder();
+        v.health().get().slots().forEach(x -> b.append(x == io.raid5d.core.array.MemberSet.Slot.IN_SYNC ? 'U' : '_'));
+        return b.toString();
     }
 
     static List<String> status(List<ArrayView> arrays) {
@@ -51,11 +88,23 @@ final class ArrayReports {
             StringBuilder line = new StringBuilder(s.name()).append(" : active raid5");
             for (int i = 0; i < s.members().size(); i++) {
                 line.append(' ').append(s.members().get(i)).append('[').append(i).append(']');
+                String st = memberState(v, i);
+                if (st.equals("faulty")) {
+                    line.append("(F)");
+                } else if (st.startsWith("spare")) {
+                    line.append("(S)");
+                }
             }
             out.add(line.toString());
             out.add(String.format("      %d blocks level 5, %dk chunk, algorithm %s [%d/%d] [%s]",
-                    s.sizeBytes() / 1024, s.chunkBytes() / 1024, s.layout(), s.raidDisks(), s.raidDisks(),
-                    "U".repeat(s.raidDisks())));
+                    s.sizeBytes() / 1024, s.chunkBytes() / 1024, s.layout(), s.raidDisks(),
+                    upMarks(v).chars().filter(c -> c == 'U').count(), upMarks(v)));
+            v.health().filter(h -> h.rebuildRunning()).ifPresent(h -> out.add(String.format(
+                    "      recovery = %d%% (%d/%d) speed=%dK/sec", h.recoveredSectors() * 100 / Math.max(1, s.memberSectors()),
+                    h.recoveredSectors() / 2, s.memberSectors() / 2, h.rebuildKiBps())));
+            v.health().filter(h -> !h.scrub().equals("idle")).ifPresent(h -> out.add(String.format(
+                    "      %s = %d%% (%d/%d) mismatch_cnt=%d", h.scrub(), h.scrubDoneSectors() * 100 / Math.max(1, s.memberSectors()),
+                    h.scrubDoneSectors() / 2, s.memberSectors() / 2, h.mismatchCount())));
             if (s.resyncRunning()) {
                 out.add(resyncLine(v));
             } else if (s.resyncDoneSectors() < s.memberSectors()) {
@@ -105,9 +154,13 @@ final class ArrayReports {
         } else {
             j.key("bitmap").nullValue();
         }
+        v.health().ifPresent(h -> j.key("health").begin().field("degraded", h.degraded()).field("failed", h.failed())
+                .field("rebuild_running", h.rebuildRunning()).field("recovered_sectors", h.recoveredSectors())
+                .field("rebuild_speed_kib_per_sec", h.rebuildKiBps()).field("scrub", h.scrub())
+                .field("scrub_done_sectors", h.scrubDoneSectors()).field("mismatch_cnt", h.mismatchCount()).end());
         j.key("members").beginArray();
         for (int i = 0; i < s.members().size(); i++) {
-            j.begin().field("number", i).field("role", i).field("state", "active sync").field("path", s.members().get(i)).end();
+            j.begin().field("number", i).field("role", i).field("state", memberState(v, i)).field("path", s.members().get(i)).end();
         }
         j.endArray();
         j.end();

@@ -45,7 +45,7 @@ final class ConfiguredAssembly {
             }
             FoundArray found = r.found().get();
             try {
-                manager.assemble(name, found.members());
+                manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false);
                 applySettings(name).forEach(LOG::warning);
             } catch (Exception e) {
                 LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
@@ -54,6 +54,12 @@ final class ConfiguredAssembly {
             }
         }
         return failed;
+    }
+
+    /** The configured stripe cache size of array {@code name} (its ARRAY line's stripe_cache=, else STRIPE_CACHE). */
+    java.util.OptionalInt stripeCache(String name) {
+        Optional<ArrayEntry> entry = config.arrays().stream().filter(a -> a.name().equals(name)).findFirst();
+        return entry.isPresent() ? config.stripeCacheFor(entry.get()) : config.stripeCache();
     }
 
     /**

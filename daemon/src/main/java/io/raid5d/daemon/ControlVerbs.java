@@ -46,12 +46,13 @@ final class ControlVerbs {
             return List.of("stopped " + name);
         });
         server.register("assemble", args -> {
+            boolean force = args.remove("--force"); // start a dirty degraded array despite the write hole
             if (args.size() < 2) {
-                throw new ControlException("assemble wants NAME MEMBER...");
+                throw new ControlException("assemble wants [--force] NAME MEMBER...");
             }
             List<Path> members = new ArrayList<>();
             args.subList(1, args.size()).forEach(m -> members.add(Path.of(m)));
-            RaidArray a = manager.assemble(args.get(0), members);
+            RaidArray a = manager.assemble(args.get(0), members, configured.stripeCache(args.get(0)), force);
             List<String> out = new ArrayList<>();
             out.add("assembled " + a.name() + ": " + a.sizeBytes() + " bytes, " + a.status().state());
             out.addAll(configured.applySettings(a.name()));

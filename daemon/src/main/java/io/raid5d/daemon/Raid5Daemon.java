@@ -53,6 +53,18 @@ public final class Raid5Daemon implements Callable<Integer> {
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
     Integer ioThreads;
 
+    @Option(names = "--force-assemble", description = "start arrays that are dirty AND degraded (refused otherwise: the RAID-5"
+            + " write hole can make the missing member's data in stripes written at the crash silently wrong)")
+    boolean forceAssemble;
+
+    @Option(names = "--sync-speed-min", paramLabel = "KiB/s", description = "rebuild/check speed while the array serves I/O"
+            + " (md's sync_speed_min, default 1000)")
+    long syncSpeedMin = 1000;
+
+    @Option(names = "--sync-speed-max", paramLabel = "KiB/s", description = "rebuild/check speed when idle"
+            + " (md's sync_speed_max, default 200000; 0 = unlimited)")
+    long syncSpeedMax = 200000;
+
     @Mixin
     NbdServeOptions nbdOptions = new NbdServeOptions();
 
@@ -80,6 +92,8 @@ public final class Raid5Daemon implements Callable<Integer> {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MutableExportRegistry exports = new MutableExportRegistry();
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
+        manager.setForceAssemble(forceAssemble);
+        manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);

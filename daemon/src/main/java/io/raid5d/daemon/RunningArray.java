@@ -22,6 +22,8 @@ record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, 
 
     ArrayView view() {
         ArrayStatus s = engine.status();
-        return new ArrayView(s, bitmap, s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0);
+        Optional<io.raid5d.core.array.ArrayHealth> health = engine instanceof io.raid5d.core.array.Raid5Array r5
+                ? Optional.of(r5.health()) : Optional.empty();
+        return new ArrayView(s, bitmap, s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0, health);
     }
 }

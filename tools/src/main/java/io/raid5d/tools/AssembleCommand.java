@@ -37,6 +37,9 @@ final class AssembleCommand implements Callable<Integer> {
     Path config;
     @Option(names = "--dry-run", description = "with --scan: print what was found, assemble nothing")
     boolean dryRun;
+    @Option(names = "--force", description = "start the array even if it is dirty and degraded (the RAID-5 write hole:"
+            + " the missing member's data in stripes written at the crash may come back wrong)")
+    boolean force;
     @Parameters(arity = "0..*", paramLabel = "NAME MEMBER...")
     List<String> words = new ArrayList<>();
 
@@ -47,7 +50,11 @@ final class AssembleCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(),
                         "assemble wants NAME MEMBER... (or --scan [--config FILE] [--dry-run])");
             }
-            List<String> request = new ArrayList<>(List.of("assemble", words.get(0)));
+            List<String> request = new ArrayList<>(List.of("assemble"));
+            if (force) {
+                request.add("--force");
+            }
+            request.add(words.get(0));
             for (String m : words.subList(1, words.size())) {
                 request.add(Path.of(m).toAbsolutePath().toString());
             }
@@ -82,7 +89,11 @@ final class AssembleCommand implements Callable<Integer> {
                         + " devices=" + String.join(",", paths));
                 continue;
             }
-            List<String> request = new ArrayList<>(List.of("assemble", name));
+            List<String> request = new ArrayList<>(List.of("assemble"));
+            if (force) {
+                request.add("--force");
+            }
+            request.add(name);
             f.members().forEach(p -> request.add(p.toAbsolutePath().toString()));
             try {
                 ControlClient.run(socket, request, out);

@@ -12,6 +12,9 @@ public final class ArrayControls {
     }
 
     public static ArrayControl forEngine(RaidArray engine) {
+        if (engine instanceof io.raid5d.core.array.Raid5Array array) {
+            return new EngineArrayControl(array);
+        }
         return new UnavailableArrayControl(engine.name());
     }
 }

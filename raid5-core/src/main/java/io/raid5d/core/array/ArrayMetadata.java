@@ -33,21 +33,165 @@ public final class ArrayMetadata {
 
     /** Member sector from which a resync must run; {@code Long.MAX_VALUE} if the array is in sync. */
     public synchronized long resyncStartSector() {
-        long offset = superblocks[0].getResyncOffset();
+        long offset = reference().getResyncOffset();
         return offset == IN_SYNC ? Long.MAX_VALUE : offset;
     }
 
+    // ------------------------------------------------------------------ member changes (degraded mode, issue #5)
+
+    /** The superblock of the member in {@code role}, or null when the role has none. */
+    public synchronized Superblock superblock(int role) {
+        Superblock sb = superblocks[role];
+        return sb == null ? null : sb.copy();
+    }
+
+    /** Any present superblock (they agree on the array fields). */
+    private Superblock reference() {
+        for (Superblock sb : superblocks) {
+            if (sb != null) {
+                return sb;
+            }
+        }
+        throw new IllegalStateException("no member has a superblock");
+    }
+
+    /** dev_number whose dev_roles entry is {@code role} in the reference table, or -1. */
+    private int devNumberOf(int role) {
+        Superblock sb = superblocks[role];
+        if (sb != null) {
+            return sb.getDevNumber();
+        }
+        int[] roles = reference().getDevRoles();
+        for (int d = 0; d < roles.length; d++) {
+            if (roles[d] == role) {
+                return d;
+            }
+        }
+        return -1;
+    }
+
+    private void setRoleEverywhere(int devNumber, int value) {
+        for (Superblock sb : superblocks) {
+            if (sb != null) {
+                sb.setRole(devNumber, value);
+            }
+        }
+    }
+
+    private void writeAllNext() throws IOException {
+        Superblock ref = reference();
+        writeAll(ref.getEvents() + 1, ref.getResyncOffset());
+    }
+
+    /**
+     * md's fail: the member in {@code role} is recorded faulty (dev_roles 0xfffe) on every remaining
+     * member, events+1, written and synced. Called after {@code members.markFaulty(role)}.
+     */
+    public synchronized void memberFaulty(int role) throws IOException {
+        int dev = devNumberOf(role);
+        if (dev >= 0) {
+            setRoleEverywhere(dev, Superblock.ROLE_FAULTY);
+        }
+        writeAllNext();
+    }
+
+    /** md's remove of a faulty member: its dev_roles slot becomes unused (0xffff), events+1. */
+    public synchronized void memberRemoved(int role) throws IOException {
+        int dev = devNumberOf(role);
+        if (dev >= 0) {
+            setRoleEverywhere(dev, Superblock.ROLE_SPARE);
+        }
+        superblocks[role] = null;
+        writeAllNext();
+    }
+
+    /**
+     * A spare (or re-added member) takes the missing {@code role}: its superblock is the array's
+     * with its own dev_number ({@code keepDevNumber}, or the lowest free one) and device UUID,
+     * feature bit 1 (recovery_offset valid) with {@code recoveryOffset}; every member records the
+     * role, events+1. Call after {@code members.attachSpare}. Returns the new superblock.
+     */
+    public synchronized Superblock spareAdded(int role, int keepDevNumber, byte[] deviceUuid, long dataOffset,
+                                              long recoveryOffset) throws IOException {
+        Superblock ref = reference();
+        int dev = keepDevNumber;
+        int[] roles = ref.getDevRoles();
+        if (dev < 0 || (dev < roles.length && roles[dev] != Superblock.ROLE_SPARE && roles[dev] != Superblock.ROLE_FAULTY
+                && roles[dev] != role)) {
+            dev = -1;
+            for (int d = 0; d < roles.length && dev < 0; d++) {
+                boolean used = roles[d] != Superblock.ROLE_SPARE;
+                for (Superblock sb : superblocks) {
+                    used |= sb != null && sb.getDevNumber() == d;
+                }
+                if (!used) {
+                    dev = d;
+                }
+            }
+            if (dev < 0) {
+                dev = roles.length;
+            }
+        }
+        Superblock sb = ref.copy();
+        sb.setDevNumber(dev);
+        sb.setDeviceUuid(deviceUuid);
+        sb.setDataOffset(dataOffset);
+        sb.setCntCorrectedRead(0);
+        sb.setDevFlags(0);
+        sb.setFeatureMap(sb.getFeatureMap() | Superblock.FEATURE_RECOVERY_OFFSET);
+        sb.setRecoveryOffset(recoveryOffset);
+        superblocks[role] = sb;
+        setRoleEverywhere(dev, role);
+        bitmap.memberAdded(role, members.member(role), sb); // the spare gets its copy of the bitmap first
+        writeAllNext();
+        return sb.copy();
+    }
+
+    /** Checkpoints a rebuild: the spare's recovery_offset (only its superblock is written). */
+    public synchronized void recoveryCheckpoint(int role, long recoveredSectors) throws IOException {
+        Superblock sb = superblocks[role];
+        if (sb == null || !members.writable(role)) {
+            return;
+        }
+        sb.setRecoveryOffset(recoveredSectors);
+        SuperblockIo.write(members.member(role), sb);
+        members.member(role).sync();
+    }
+
+    /** The rebuild of {@code role} finished: feature bit 1 cleared, events+1 everywhere. Call after {@code members.rebuilt}. */
+    public synchronized void recoveryDone(int role) throws IOException {
+        Superblock sb = superblocks[role];
+        if (sb != null) {
+            sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_RECOVERY_OFFSET);
+            sb.setRecoveryOffset(0);
+        }
+        writeAllNext();
+    }
+
+    /** md's cnt_corrected_read of {@code role} + 1; written with the next superblock update. */
+    public synchronized void correctedRead(int role) {
+        Superblock sb = superblocks[role];
+        if (sb != null) {
+            sb.setCntCorrectedRead(sb.getCntCorrectedRead() + 1);
+        }
+    }
+
+    public synchronized int correctedReads(int role) {
+        Superblock sb = superblocks[role];
+        return sb == null ? 0 : sb.getCntCorrectedRead();
+    }
+
     public synchronized long events() {
-        return superblocks[0].getEvents();
+        return reference().getEvents();
     }
 
     public synchronized String uuidString() {
-        return MdUuid.format(superblocks[0].getSetUuid());
+        return MdUuid.format(reference().getSetUuid());
     }
 
     /** Before the first write: the bitmap header, then every superblock, say dirty with events+1. */
     public synchronized void markActive() throws IOException {
-        long events = superblocks[0].getEvents() + 1;
+        long events = reference().getEvents() + 1;
         bitmap.recordEvents(events);
         writeAll(events, 0);
     }
@@ -59,9 +203,11 @@ public final class ArrayMetadata {
      * @param inSyncUpTo member sectors known consistent from the start; {@code Long.MAX_VALUE} for all
      */
     public synchronized void markStopped(long inSyncUpTo) throws IOException {
-        long events = superblocks[0].getEvents() + 1;
+        long events = reference().getEvents() + 1;
         boolean inSync = inSyncUpTo >= members.geometry().memberSectors();
-        bitmap.flushForCleanStop();
+        if (!members.degraded()) { // degraded: the bits are what a re-add recovers from
+            bitmap.flushForCleanStop();
+        }
         bitmap.recordEvents(events);
         writeAll(events, inSync ? IN_SYNC : inSyncUpTo);
     }
@@ -70,6 +216,9 @@ public final class ArrayMetadata {
         long now = MdTimestamp.fromInstant(Instant.now());
         for (int role = 0; role < superblocks.length; role++) {
             Superblock sb = superblocks[role];
+            if (sb == null || !members.writable(role)) {
+                continue; // a lost member keeps its old superblock: that is what makes it stale
+            }
             sb.setEvents(events);
             sb.setResyncOffset(resyncOffset);
             sb.setUtime(now);

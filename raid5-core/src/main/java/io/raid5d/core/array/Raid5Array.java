@@ -11,9 +11,25 @@ import io.raid5d.core.resync.ParityResync;
 import io.raid5d.core.resync.StripeSync;
 import io.raid5d.core.stripe.StripeEngine;
 import io.raid5d.core.stripe.StripeMetrics;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberOpenException;
+import io.raid5d.core.resync.StripeSweep;
+import io.raid5d.core.stripe.MemberFailures;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A running RAID-5 array: the md superblock lifecycle ({@link ArrayMetadata}), the stripe
@@ -28,6 +44,16 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     private final WriteIntentLog intentLog;
     private final StripeEngine engine;
     private final ParityResync resync;
+    private static final Logger LOG = Logger.getLogger(Raid5Array.class.getName());
+    private static final long CHECKPOINT_NANOS = 1_000_000_000L; // recovery_offset written at most once a second
+    private final List<ArrayListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile StripeSweep.SpeedLimits speedLimits = StripeSweep.SpeedLimits.MD_DEFAULTS;
+    // guarded by this: the running rebuild and scrub (at most one of each), scrub results
+    private StripeSweep rebuild;
+    private int rebuildRole = -1;
+    private StripeSweep scrub;
+    private String scrubKind = "idle";
+    private volatile long mismatchCount;
 
     public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
         this.name = name;
@@ -63,6 +89,22 @@ public final class Raid5Array implements RaidArray, MeterBinder {
                 intentLog.endResync(range, aborted);
             }
         });
+        engine.setMemberFailures(new MemberFailures() {
+            @Override
+            public void memberFailed(int role, Throwable cause) {
+                recordFailure(role, cause);
+            }
+
+            @Override
+            public void correctedRead(int role) {
+                metadata.correctedRead(role);
+                LOG.warning(() -> "array " + name + ": read error on " + members.paths().get(role)
+                        + " corrected by rewriting the reconstructed block");
+            }
+        });
+        if (members.degraded()) {
+            intentLog.setDegraded(true);
+        }
     }
 
     /**
@@ -93,9 +135,374 @@ public final class Raid5Array implements RaidArray, MeterBinder {
             intentLog.close();
             throw e;
         }
-        if (resumeAt < geometry.memberSectors()) {
+        if (resumeAt < geometry.memberSectors() && !members.degraded()) {
             resync.start(resumeAt);
         }
+        int lost = members.lostRole();
+        if (lost >= 0) {
+            fire(ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
+            if (members.slot(lost) == MemberSet.Slot.REBUILDING) {
+                synchronized (this) {
+                    startRebuild(lost, members.recoveredBelow(), false); // continue from recovery_offset
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ degraded mode, spares, scrub (issue #5)
+
+    public void addListener(ArrayListener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(ArrayListener l) {
+        listeners.remove(l);
+    }
+
+    private void fire(ArrayListener.Kind kind, String member, int percent) {
+        for (ArrayListener l : listeners) {
+            try {
+                l.onArrayEvent(kind, member, percent);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "array " + name + ": listener failed", e);
+            }
+        }
+    }
+
+    /** Engine callback (I/O thread, failure lock held): record the failure before anything is acknowledged. */
+    private void recordFailure(int role, Throwable cause) {
+        String path = members.member(role) != null ? members.member(role).path() : "role " + role;
+        LOG.severe(() -> "array " + name + ": member " + path + " is faulty"
+                + (cause == null ? "" : " (" + cause.getMessage() + ")") + (members.failed() ? "; the array has failed"
+                : "; running degraded"));
+        try {
+            metadata.memberFaulty(role);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "array " + name + ": could not record the failure of " + path + " in the superblocks", e);
+        }
+        fire(ArrayListener.Kind.FAIL, path, 0);
+        fire(members.failed() ? ArrayListener.Kind.ARRAY_FAILED : ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
+    }
+
+    private int roleOf(String member) throws ArrayOperationException {
+        List<String> paths = members.paths();
+        String wanted = normalize(member);
+        for (int r = 0; r < paths.size(); r++) {
+            if (paths.get(r).equals(member) || normalize(paths.get(r)).equals(wanted)) {
+                return r;
+            }
+        }
+        throw new ArrayOperationException(member + " is not a member of array " + name);
+    }
+
+    private static String normalize(String p) {
+        try {
+            return Path.of(p).toAbsolutePath().normalize().toString();
+        } catch (RuntimeException e) {
+            return p;
+        }
+    }
+
+    /** md's fail: marks the member faulty (recorded on the others before this returns); the array runs degraded. */
+    public void failMember(String member) throws ArrayOperationException {
+        int role = roleOf(member);
+        MemberSet.Slot slot = members.slot(role);
+        if (slot == MemberSet.Slot.FAULTY || slot == MemberSet.Slot.MISSING) {
+            throw new ArrayOperationException(member + " is already faulty in array " + name);
+        }
+        if (members.degraded() && slot != MemberSet.Slot.REBUILDING) {
+            throw new ArrayOperationException("array " + name + " is already degraded: failing " + member
+                    + " would fail the array");
+        }
+        engine.failMember(role, new IOException("failed by request"));
+        synchronized (this) {
+            if (rebuild != null && rebuildRole == role) {
+                rebuild.stop();
+            }
+        }
+    }
+
+    /** md's remove: detaches a faulty member (its dev_roles slot becomes unused) and closes it. */
+    public synchronized void removeMember(String member) throws ArrayOperationException, IOException {
+        int role = roleOf(member);
+        if (members.slot(role) != MemberSet.Slot.FAULTY) {
+            throw new ArrayOperationException(member + " is " + members.slot(role).name().toLowerCase().replace('_', '-')
+                    + " in array " + name + "; only a faulty member can be removed (fail it first)");
+        }
+        MemberDevice dev = members.remove(role);
+        metadata.memberRemoved(role);
+        dev.close();
+    }
+
+    /** md's add: a spare takes the missing role and is rebuilt in the background. */
+    public synchronized void addSpare(Path device) throws ArrayOperationException, IOException {
+        checkAttachable("add");
+        attach(openMember(device), false);
+    }
+
+    /** {@link #addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
+    public synchronized void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
+        attach(device, false);
+    }
+
+    /** {@link #reAddMember(Path)} with an already-open device; the array owns it from now on. */
+    public synchronized void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
+        attach(device, true);
+    }
+
+    private static MemberDevice openMember(Path device) throws ArrayOperationException {
+        try {
+            return MemberDevices.open(device, false);
+        } catch (MemberOpenException e) {
+            throw new ArrayOperationException(e.getMessage());
+        }
+    }
+
+    /**
+     * md's re-add: a member that left comes back into its old role; if its event count is not older
+     * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
+     */
+    public synchronized void reAddMember(Path device) throws ArrayOperationException, IOException {
+        checkAttachable("re-add");
+        attach(openMember(device), true);
+    }
+
+    /** Refuses before any device is opened when no role can take one. */
+    private void checkAttachable(String verb) throws ArrayOperationException {
+        int lost = members.lostRole();
+        if (members.failed()) {
+            throw new ArrayOperationException("array " + name + " has failed; it cannot be rebuilt");
+        }
+        if (lost < 0 || members.slot(lost) != MemberSet.Slot.MISSING) {
+            throw new ArrayOperationException("array " + name + (lost < 0 ? " is not degraded" : " has no free slot ("
+                    + members.paths().get(lost) + " is " + members.slot(lost).name().toLowerCase()
+                    + "; remove it first)") + ": raid5d keeps no idle spares, " + verb + " a device when a member is missing");
+        }
+    }
+
+    private void attach(MemberDevice dev, boolean reAdd) throws ArrayOperationException, IOException {
+        String device = dev.path();
+        String verb = reAdd ? "re-add" : "add";
+        int lost = members.lostRole();
+        if (members.failed()) {
+            dev.close();
+            throw new ArrayOperationException("array " + name + " has failed; it cannot be rebuilt");
+        }
+        if (lost < 0 || members.slot(lost) != MemberSet.Slot.MISSING) {
+            dev.close();
+            throw new ArrayOperationException("array " + name + (lost < 0 ? " is not degraded" : " has no free slot ("
+                    + members.paths().get(lost) + " is " + members.slot(lost).name().toLowerCase()
+                    + "; remove it first)") + ": raid5d keeps no idle spares, " + verb + " a device when a member is missing");
+        }
+        boolean ok = false;
+        try {
+            Superblock ref = metadata.superblock(firstInSync());
+            int keepDev = -1;
+            byte[] deviceUuid = new byte[16];
+            new SecureRandom().nextBytes(deviceUuid);
+            long dataOffset = ref.getDataOffset();
+            if (reAdd) {
+                Superblock own;
+                try {
+                    own = SuperblockIo.read(dev);
+                } catch (SuperblockException e) {
+                    throw new ArrayOperationException(device + " has no usable md superblock (" + e.getMessage()
+                            + "); use add for a new spare");
+                }
+                if (!Arrays.equals(own.getSetUuid(), ref.getSetUuid())) {
+                    throw new ArrayOperationException(device + " is not a member of array " + name + "; use add");
+                }
+                if (own.role() != lost) {
+                    throw new ArrayOperationException(device + " was in role " + own.role() + ", but role " + lost
+                            + " is the missing one; use add");
+                }
+                long cleared = intentLog.eventsCleared();
+                if (Long.compareUnsigned(own.getEvents(), cleared) < 0) {
+                    throw new ArrayOperationException(device + " is too old to re-add: its events " + own.getEvents()
+                            + " are older than the bitmap's events_cleared " + cleared + "; use add for a full rebuild");
+                }
+                keepDev = own.getDevNumber();
+                deviceUuid = own.getDeviceUuid();
+                dataOffset = own.getDataOffset();
+            }
+            long need = (dataOffset + ref.getSize()) * 512L;
+            if (dev.sizeBytes() < need) {
+                throw new ArrayOperationException(device + " is too small for array " + name + ": it has "
+                        + dev.sizeBytes() + " bytes, needs " + need);
+            }
+            members.attachSpare(lost, dev, dataOffset, 0);
+            metadata.spareAdded(lost, keepDev, deviceUuid, dataOffset, 0);
+            ok = true;
+            fire(ArrayListener.Kind.SPARE_ADDED, dev.path(), 0);
+            startRebuild(lost, 0, reAdd);
+        } finally {
+            if (!ok) {
+                if (members.slot(lost) == MemberSet.Slot.REBUILDING) {
+                    engine.failMember(lost, new IOException(verb + " failed"));
+                } else {
+                    dev.close();
+                }
+            }
+        }
+    }
+
+    private int firstInSync() {
+        for (int r = 0; r < members.count(); r++) {
+            if (members.slot(r) == MemberSet.Slot.IN_SYNC) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("no member in sync");
+    }
+
+    /** Lock held. */
+    private void startRebuild(int role, long fromSector, boolean bitmapOnly) {
+        String path = members.paths().get(role);
+        long total = geometry.memberSectors();
+        long[] lastCheckpoint = {System.nanoTime()};
+        int[] lastMark = {(int) (fromSector * 5 / Math.max(1, total))};
+        StripeSweep sweep = new StripeSweep(name, "recovery", geometry, engine.stripesPerRow(), engine::rebuild,
+                bitmapOnly ? intentLog::nextDirtySector : s -> s,
+                new StripeSweep.Progress() {
+                    @Override
+                    public void advanced(long done, long counted) {
+                        members.setRecoveredBelow(done);
+                        long now = System.nanoTime();
+                        if (now - lastCheckpoint[0] >= CHECKPOINT_NANOS) {
+                            lastCheckpoint[0] = now;
+                            checkpoint(role, done);
+                        }
+                        int mark = (int) (done * 5 / Math.max(1, total));
+                        while (lastMark[0] < mark && lastMark[0] < 4) {
+                            lastMark[0]++;
+                            fire(ArrayListener.Kind.REBUILD_PROGRESS, path, lastMark[0] * 20);
+                        }
+                    }
+
+                    @Override
+                    public void finished(long done, long counted, boolean stopped, Throwable error) {
+                        rebuildFinished(role, path, done, stopped || error != null);
+                    }
+                }, engine::hasClientRequests, speedLimits);
+        rebuild = sweep;
+        rebuildRole = role;
+        members.setRecoveredBelow(fromSector);
+        fire(ArrayListener.Kind.REBUILD_STARTED, path, 0);
+        sweep.start(fromSector);
+    }
+
+    private void checkpoint(int role, long done) {
+        try {
+            metadata.recoveryCheckpoint(role, done);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "array " + name + ": could not checkpoint the recovery", e);
+        }
+    }
+
+    private void rebuildFinished(int role, String path, long done, boolean incomplete) {
+        if (incomplete || members.slot(role) != MemberSet.Slot.REBUILDING) {
+            checkpoint(role, Math.min(done, members.recoveredBelow()));
+            return;
+        }
+        members.setRecoveredBelow(geometry.memberSectors());
+        members.rebuilt(role);
+        intentLog.setDegraded(members.degraded());
+        try {
+            metadata.recoveryDone(role);
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "array " + name + ": could not record the end of the recovery", e);
+        }
+        fire(ArrayListener.Kind.REBUILD_FINISHED, path, 0);
+        fire(ArrayListener.Kind.SPARE_ACTIVE, path, 0);
+    }
+
+    /** Starts md's check (count mismatches) or repair (also rewrite wrong parity) in the background. */
+    public synchronized void startScrub(boolean repair) throws ArrayOperationException {
+        if (members.degraded()) {
+            throw new ArrayOperationException("array " + name + " is degraded: there is no redundancy to check");
+        }
+        if (scrub != null && scrub.running()) {
+            throw new ArrayOperationException("array " + name + " is already running a " + scrubKind);
+        }
+        if (resync.running()) {
+            throw new ArrayOperationException("array " + name + " is resyncing; check after it finished");
+        }
+        String kind = repair ? "repair" : "check";
+        mismatchCount = 0; // md resets mismatch_cnt when a check starts
+        StripeSweep sweep = new StripeSweep(name, kind, geometry, engine.stripesPerRow(), s -> engine.sync(s, repair),
+                s -> s, new StripeSweep.Progress() {
+                    @Override
+                    public void advanced(long done, long counted) {
+                        mismatchCount = counted;
+                    }
+
+                    @Override
+                    public void finished(long done, long counted, boolean stopped, Throwable error) {
+                        mismatchCount = counted;
+                        fire(ArrayListener.Kind.CHECK_FINISHED, null, 0);
+                    }
+                }, engine::hasClientRequests, speedLimits);
+        scrub = sweep;
+        scrubKind = kind;
+        fire(ArrayListener.Kind.CHECK_STARTED, null, 0);
+        sweep.start(0);
+    }
+
+    /** md's mismatch_cnt: sectors the running or last check/repair found inconsistent. */
+    public long mismatchCount() {
+        return mismatchCount;
+    }
+
+    /** md's sync_speed_min / sync_speed_max for rebuilds and scrubs started from now on (and the running ones). */
+    public synchronized void setSpeedLimits(StripeSweep.SpeedLimits limits) {
+        speedLimits = limits;
+        if (rebuild != null) {
+            rebuild.setLimits(limits);
+        }
+        if (scrub != null) {
+            scrub.setLimits(limits);
+        }
+    }
+
+    /** Blocks until a running rebuild has ended (tests, tools). */
+    public void awaitRebuild() throws InterruptedException {
+        StripeSweep s;
+        synchronized (this) {
+            s = rebuild;
+        }
+        if (s != null) {
+            s.await();
+        }
+    }
+
+    /** Blocks until a running check/repair has ended. */
+    public void awaitScrub() throws InterruptedException {
+        StripeSweep s;
+        synchronized (this) {
+            s = scrub;
+        }
+        if (s != null) {
+            s.await();
+        }
+    }
+
+    public MemberSet members() {
+        return members;
+    }
+
+    public synchronized ArrayHealth health() {
+        List<MemberSet.Slot> slots = new ArrayList<>();
+        List<Integer> corrected = new ArrayList<>();
+        for (int r = 0; r < members.count(); r++) {
+            slots.add(members.slot(r));
+            corrected.add(metadata.correctedReads(r));
+        }
+        boolean rebuilding = rebuild != null && rebuild.running();
+        boolean scrubbing = scrub != null && scrub.running();
+        return new ArrayHealth(slots, members.paths(), members.failed(), rebuilding,
+                members.lostRole() >= 0 ? members.recoveredBelow() : geometry.memberSectors(),
+                rebuilding ? rebuild.speedKiBps() : 0, scrubbing ? scrubKind : "idle",
+                scrub == null ? 0 : scrub.doneSectors(), mismatchCount, corrected);
     }
 
     @Override
@@ -213,6 +620,15 @@ public final class Raid5Array implements RaidArray, MeterBinder {
         long done = resync.checkpoint();
         String state = resync.running() ? "active, resyncing"
                 : done < geometry.memberSectors() ? "active, resync pending" : "active";
+        if (members.failed()) {
+            state = "active, FAILED";
+        } else if (members.degraded()) {
+            StripeSweep r;
+            synchronized (this) {
+                r = rebuild;
+            }
+            state += r != null && r.running() ? ", degraded, recovering" : ", degraded";
+        }
         return new ArrayStatus(name, metadata.uuidString(), state,
                 geometry.raidDisks(), geometry.chunkBytes(), geometry.layout().mdName(), sizeBytes(),
                 geometry.memberSectors(), metadata.events(), members.paths(), resync.running(),
@@ -223,6 +639,18 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     public void close() throws IOException {
         try {
             resync.stop();
+            StripeSweep r;
+            StripeSweep c;
+            synchronized (this) {
+                r = rebuild;
+                c = scrub;
+            }
+            if (c != null) {
+                c.stop();
+            }
+            if (r != null) {
+                r.stop(); // records recovery_offset: the next start continues from there
+            }
             engine.close();
             members.syncAll();
             metadata.markStopped(resync.checkpoint());

@@ -27,13 +27,24 @@ import java.util.List;
  * member too small for the size the superblock claims. Nothing is written while checking.
  */
 public final class ArrayAssembler {
-    private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET;
+    private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET | Superblock.FEATURE_RECOVERY_OFFSET;
+
+    /** Why a dirty array that is also degraded is not started without --force (say it the same way everywhere). */
+    public static final String WRITE_HOLE = "it was not stopped cleanly and is degraded: stripes written at the crash may"
+            + " have data and parity that disagree, and with a member missing the missing member's data in those"
+            + " stripes would be reconstructed wrong without any error (the RAID-5 write hole). Assemble with --force"
+            + " to start it anyway (data in stripes written at the crash may be corrupt), or add the missing member"
+            + " back while it is stopped";
 
     private ArrayAssembler() {
     }
 
-    /** Opens and checks the members; the caller owns the result. */
+    /** Opens and checks the members, all of them (no degraded set); the caller owns the result. */
     public static AssembledMembers open(List<Path> paths, boolean readOnly) throws AssemblyException {
+        return open(paths, readOnly, false);
+    }
+
+    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded) throws AssemblyException {
         List<MemberDevice> devices = new ArrayList<>();
         try {
             List<Superblock> sbs = new ArrayList<>();
@@ -42,7 +53,7 @@ public final class ArrayAssembler {
                 devices.add(dev);
                 sbs.add(readSuperblock(dev));
             }
-            AssembledMembers result = check(devices, sbs);
+            AssembledMembers result = check(devices, sbs, allowDegraded);
             devices.clear(); // ownership moved to the result
             return result;
         } catch (MemberOpenException e) {
@@ -58,6 +69,34 @@ public final class ArrayAssembler {
         }
     }
 
+    /**
+     * Checks already-open member devices (e.g. wrapped in fault injectors), allowing a degraded set
+     * (one role missing, or a member in recovery). On success the result owns the devices; on
+     * failure the caller still does.
+     */
+    public static AssembledMembers openDevices(List<MemberDevice> devices) throws AssemblyException {
+        List<Superblock> sbs = new ArrayList<>();
+        for (MemberDevice dev : devices) {
+            sbs.add(readSuperblock(dev));
+        }
+        return check(devices, sbs, true);
+    }
+
+    /** {@link #assembleDevices(String, List, ArrayOptions, boolean)} without force. */
+    public static Raid5Array assembleDevices(String name, List<MemberDevice> devices, ArrayOptions options)
+            throws AssemblyException, IOException {
+        return assembleDevices(name, devices, options, false);
+    }
+
+    /**
+     * Assembles and starts an array over already-open devices (possibly degraded). {@code force}
+     * starts a dirty degraded array despite the write hole. On success the array owns the devices.
+     */
+    public static Raid5Array assembleDevices(String name, List<MemberDevice> devices, ArrayOptions options, boolean force)
+            throws AssemblyException, IOException {
+        return start(name, openDevices(devices), options, force);
+    }
+
     /** Assembles a writable array with default options and {@code ioThreads} member I/O threads, and starts it. */
     public static Raid5Array assemble(String name, List<Path> paths, int ioThreads) throws AssemblyException, IOException {
         return assemble(name, paths, ArrayOptions.defaults().withIoThreads(ioThreads));
@@ -69,7 +108,25 @@ public final class ArrayAssembler {
      * from {@code options}.
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
-        AssembledMembers am = open(paths, false);
+        return assemble(name, paths, options, false);
+    }
+
+    /**
+     * As {@link #assemble(String, List, ArrayOptions)}; a set with one member missing (or in
+     * recovery) runs degraded. A dirty degraded array is refused ({@link #WRITE_HOLE}) unless {@code force}.
+     */
+    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force)
+            throws AssemblyException, IOException {
+        return start(name, open(paths, false, true), options, force);
+    }
+
+    private static Raid5Array start(String name, AssembledMembers am, ArrayOptions options, boolean force)
+            throws AssemblyException, IOException {
+        if (am.members().degraded() && !am.reference().isClean() && !force) {
+            am.close();
+            throw new AssemblyException("array " + name + " (" + MdUuid.format(am.reference().getSetUuid()) + ") is not"
+                    + " started: " + WRITE_HOLE);
+        }
         try {
             WriteIntentLog log = options.writeIntentLog().open(am.members(), am.superblocks());
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), log);
@@ -97,7 +154,11 @@ public final class ArrayAssembler {
         }
     }
 
-    private static AssembledMembers check(List<MemberDevice> devices, List<Superblock> sbs) throws AssemblyException {
+    private static AssembledMembers check(List<MemberDevice> devices, List<Superblock> sbs, boolean allowDegraded)
+            throws AssemblyException {
+        if (devices.isEmpty()) {
+            throw new AssemblyException("no members given");
+        }
         int newest = 0;
         for (int i = 1; i < sbs.size(); i++) {
             if (Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents()) > 0) {
@@ -118,18 +179,19 @@ public final class ArrayAssembler {
         if (ref.getLevel() != 5) {
             throw new AssemblyException(refPath + ": array " + arrayId + " is RAID level " + ref.getLevel() + "; raid5d runs only RAID-5");
         }
-        int unknown = ref.getFeatureMap() & ~KNOWN_FEATURES;
-        if ((unknown & Superblock.FEATURE_RECOVERY_OFFSET) != 0) {
-            throw new AssemblyException(refPath + ": array " + arrayId + " has a member in recovery; finish it with mdadm first");
-        }
-        if (unknown != 0) {
-            throw new AssemblyException(refPath + ": array " + arrayId + " uses md features raid5d does not support (feature map 0x"
-                    + Integer.toHexString(ref.getFeatureMap()) + ")");
+        for (int i = 0; i < sbs.size(); i++) {
+            int unknown = sbs.get(i).getFeatureMap() & ~KNOWN_FEATURES;
+            if (unknown != 0) {
+                throw new AssemblyException(devices.get(i).path() + ": array " + arrayId
+                        + " uses md features raid5d does not support (feature map 0x"
+                        + Integer.toHexString(sbs.get(i).getFeatureMap()) + ")");
+            }
         }
         int raidDisks = ref.getRaidDisks();
-        if (devices.size() != raidDisks) {
+        if (devices.size() > raidDisks || (!allowDegraded && devices.size() != raidDisks)
+                || devices.size() < raidDisks - 1) {
             throw new AssemblyException("array " + arrayId + " has " + raidDisks + " raid devices but " + devices.size()
-                    + " members were given (degraded assembly is not supported yet)");
+                    + " members were given" + (devices.size() == raidDisks - 1 ? "" : " (RAID-5 runs with at most one missing)"));
         }
         Layout layout;
         Geometry geometry;
@@ -142,6 +204,7 @@ public final class ArrayAssembler {
         MemberDevice[] byRole = new MemberDevice[raidDisks];
         Superblock[] sbByRole = new Superblock[raidDisks];
         long[] dataOffsets = new long[raidDisks];
+        int rebuilding = -1;
         for (int i = 0; i < sbs.size(); i++) {
             Superblock sb = sbs.get(i);
             MemberDevice dev = devices.get(i);
@@ -149,9 +212,13 @@ public final class ArrayAssembler {
             checkSameGeometry(path, sb, refPath, ref);
             if (sb.getEvents() != ref.getEvents()) {
                 throw new AssemblyException(path + " is stale: its event count " + sb.getEvents() + " is older than "
-                        + ref.getEvents() + " on " + refPath + " (it missed updates; re-add it to recover it)");
+                        + ref.getEvents() + " on " + refPath + " (it missed updates: leave it out to run degraded, then re-add it)");
             }
             int role = roleOf(path, sb);
+            int refRole = ref.roleOf(sb.getDevNumber()); // what the newest superblock says of this member
+            if (refRole == Superblock.ROLE_FAULTY && role < raidDisks) {
+                role = refRole;
+            }
             if (role >= raidDisks) {
                 throw new AssemblyException(path + " is " + (role == Superblock.ROLE_SPARE ? "a spare"
                         : role == Superblock.ROLE_FAULTY ? "marked faulty" : "in role " + role) + " in array " + arrayId
@@ -166,13 +233,29 @@ public final class ArrayAssembler {
                 throw new AssemblyException(path + " is too small for array " + arrayId + ": it has " + dev.sizeBytes()
                         + " bytes, the superblock needs " + needBytes + " (data offset + used size); truncated?");
             }
+            if (sb.hasRecoveryOffset()) {
+                rebuilding = role; // a spare in recovery: continues from its recovery_offset
+            }
             byRole[role] = dev;
             sbByRole[role] = sb;
             dataOffsets[role] = sb.getDataOffset();
         }
-        MemberSet members = new MemberSet(geometry, List.of(byRole), dataOffsets);
+        int missing = 0;
+        for (int r = 0; r < raidDisks; r++) {
+            if (byRole[r] == null) {
+                missing++;
+                dataOffsets[r] = ref.getDataOffset();
+            }
+        }
+        if (missing + (rebuilding >= 0 ? 1 : 0) > 1) {
+            throw new AssemblyException("array " + arrayId + " cannot run: " + (missing > 1 ? missing + " members are missing"
+                    : "a member is missing and " + byRole[rebuilding].path() + " is still in recovery")
+                    + "; RAID-5 runs with at most one member lost");
+        }
+        MemberSet members = new MemberSet(geometry, byRole, dataOffsets, rebuilding,
+                rebuilding >= 0 ? sbByRole[rebuilding].getRecoveryOffset() : 0);
         long bitmapAddress = ref.hasBitmap() ? SuperblockIo.internalBitmapByteOffset(ref) : -1;
-        return new AssembledMembers(members, List.of(sbByRole), bitmapAddress);
+        return new AssembledMembers(members, java.util.Collections.unmodifiableList(Arrays.asList(sbByRole)), bitmapAddress);
     }
 
     private static int roleOf(String path, Superblock sb) {

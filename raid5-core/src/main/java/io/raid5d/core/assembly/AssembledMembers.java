@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Members that passed assembly's checks, in role order, with their superblocks. Owns the
+ * Members that passed assembly's checks, in role order, with their superblocks (null for a missing role). Owns the
  * open member devices until handed to an array or closed.
  *
  * @param bitmapAddress byte address of the internal bitmap on each member, or -1 if none
@@ -14,8 +14,14 @@ import java.util.List;
 public record AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress)
         implements AutoCloseable {
 
+    /** The superblock of the first present member (they agree on the array fields). */
     public Superblock reference() {
-        return superblocks.get(0);
+        for (Superblock sb : superblocks) {
+            if (sb != null) {
+                return sb;
+            }
+        }
+        throw new IllegalStateException("no superblock");
     }
 
     public boolean hasInternalBitmap() {

@@ -80,6 +80,18 @@ public final class InternalBitmapStore implements BitmapStore {
         this.listener = listener;
     }
 
+    /**
+     * Starts writing the bitmap to {@code member} in {@code slot} too (a spare joined); the caller
+     * then rewrites every page so the new copy is whole.
+     */
+    public synchronized void addMember(int slot, MemberDevice member, Superblock superblock) {
+        if (!superblock.hasBitmap()) {
+            throw new IllegalArgumentException(member.path() + ": superblock has no internal bitmap");
+        }
+        superblocks[slot] = superblock.copy();
+        members[slot] = member;
+    }
+
     /** Stops writing the bitmap to the member in {@code slot} (it failed or was removed from the array). */
     public synchronized void removeMember(int slot) {
         members[slot] = null;

@@ -31,11 +31,13 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     private static final Logger LOG = Logger.getLogger(BitmapWriteIntentLog.class.getName());
 
     private final WriteIntentBitmap bitmap;
+    private final BitmapStore store;
     private final ScheduledExecutorService thread; // batch writes and daemon passes
     private final BitmapDaemon daemon;
 
-    private BitmapWriteIntentLog(WriteIntentBitmap bitmap, ScheduledExecutorService thread) {
+    private BitmapWriteIntentLog(WriteIntentBitmap bitmap, BitmapStore store, ScheduledExecutorService thread) {
         this.bitmap = bitmap;
+        this.store = store;
         this.thread = thread;
         this.daemon = BitmapDaemon.start(bitmap, thread);
     }
@@ -45,7 +47,8 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
      * when the superblocks say there is one, else a log that keeps nothing.
      */
     public static WriteIntentLog open(MemberSet members, List<Superblock> superblocks) throws IOException {
-        Superblock ref = superblocks.get(0);
+        Superblock ref = superblocks.stream().filter(java.util.Objects::nonNull).findFirst()
+                .orElseThrow(() -> new IOException("no member superblock to open the bitmap from"));
         if (!ref.hasBitmap()) {
             return new AlwaysWrittenLog();
         }
@@ -68,7 +71,7 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
                     .arrayUuid(ref.getSetUuid()).arrayEvents(ref.getEvents()).resyncOffset(ref.getResyncOffset())
                     .componentSectors(ref.getSize()).degraded(false).writer(thread));
             bitmap.openMessages().forEach(m -> LOG.warning(ref.getSetName() + ": " + m));
-            return new BitmapWriteIntentLog(bitmap, thread);
+            return new BitmapWriteIntentLog(bitmap, store, thread);
         } catch (BitmapFormatException e) {
             thread.shutdownNow();
             throw new IOException(store.describe() + ": " + e.getMessage(), e);
@@ -146,6 +149,37 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     public void endResync(ResyncRange range, boolean aborted) {
         for (long c = bitmap.chunkOf(range.start()); c <= bitmap.chunkOf(range.end() - 1); c++) {
             bitmap.endSync(c, aborted);
+        }
+    }
+
+    // ---- degraded mode and recovery --------------------------------------------------------
+
+    @Override
+    public void setDegraded(boolean degraded) {
+        bitmap.setDegraded(degraded);
+    }
+
+    @Override
+    public long nextDirtySector(long fromMemberSector) {
+        long chunk = bitmap.chunkOf(fromMemberSector);
+        for (long c = chunk; c < bitmap.chunkCount(); c++) {
+            if (bitmap.isBitSet(c)) {
+                return Math.max(fromMemberSector, c * bitmap.chunkSectors());
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    @Override
+    public long eventsCleared() {
+        return bitmap.header().getEventsCleared();
+    }
+
+    @Override
+    public void memberAdded(int role, MemberDevice device, Superblock superblock) throws IOException {
+        if (store instanceof InternalBitmapStore internal) {
+            internal.addMember(role, device, superblock);
+            bitmap.rewriteAll();
         }
     }
 

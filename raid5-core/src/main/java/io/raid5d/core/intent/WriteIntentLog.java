@@ -76,11 +76,53 @@ public interface WriteIntentLog {
     default void endResync(ResyncRange range, boolean aborted) {
     }
 
+    /**
+     * A member joined in {@code role} (a spare about to be rebuilt): a bitmap kept on the members
+     * writes its whole current copy there, durably, before the superblocks name the member.
+     */
+    default void memberAdded(int role, io.raid5d.core.member.MemberDevice device,
+                             io.raid5d.core.superblock.Superblock superblock) throws IOException {
+    }
+
     /** Releases what the log holds (threads, its store) once the engine no longer calls it. */
     default void close() throws IOException {
     }
 
     /** Member sectors {@code [start, end)} that a resync must cover. */
     record ResyncRange(long start, long end) {
+    }
+
+    // ---- degraded mode and recovery (issue #5). The defaults are right for a log whose bits are
+    // all set while the array is writable (AlwaysWrittenLog): everything counts as dirty.
+
+    /**
+     * The array became degraded (a member failed or was removed) or whole again (a rebuild
+     * finished). While degraded no bit may be cleared: the bits are what a re-added member is
+     * recovered from (md: bits of degraded writes stay set, events_cleared stops moving).
+     * Called outside the engine lock, before the failure is recorded in the superblocks; may block.
+     * Default: nothing (every bit is set anyway).
+     */
+    default void setDegraded(boolean degraded) {
+    }
+
+    /**
+     * The first member sector at or after {@code fromMemberSector} (relative to the data area)
+     * that may hold writes a member that left missed: the start of the next chunk whose bit is
+     * set (or NEEDED). {@code Long.MAX_VALUE} when no later chunk is dirty. A bitmap-based
+     * recovery of a re-added member copies only the rows this reports. Must not block for long.
+     * Default: {@code fromMemberSector} (every chunk is dirty: a full recovery).
+     */
+    default long nextDirtySector(long fromMemberSector) {
+        return fromMemberSector;
+    }
+
+    /**
+     * The bitmap's events_cleared: a member that left with an event count not older than this
+     * missed only writes whose bits are still set, so it can be re-added and recovered from the
+     * bitmap; an older one needs a full rebuild. Default 0: any member may be re-added (and, with
+     * every chunk dirty, the recovery is full anyway).
+     */
+    default long eventsCleared() {
+        return 0;
     }
 }

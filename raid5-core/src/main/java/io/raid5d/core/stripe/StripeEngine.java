@@ -88,6 +88,7 @@ public final class StripeEngine implements AutoCloseable {
     // --- lock-free ---
     private final AtomicInteger openRequests = new AtomicInteger(); // writes, trims, syncs not yet completed
     private volatile boolean startedSinceUnplug; // a startWrite since the last log unplug
+    private volatile long lastClientRequestNanos = System.nanoTime() - 1_000_000_000L; // throttles background sweeps
     private volatile long syncedBelowSector = Long.MAX_VALUE; // resync frontier: stripes at/after it use RCW
     // gauge snapshots (read by metrics without the lock; plain ints are never torn)
     volatile int cacheSize;
@@ -100,6 +101,10 @@ public final class StripeEngine implements AutoCloseable {
 
     private final Thread[] workers;
     private final ScheduledThreadPoolExecutor timer;
+    // Member failures are recorded one at a time; a pass that skipped a lost member passes
+    // through this monitor before it acknowledges, so it never beats the superblock update.
+    private final Object failureLock = new Object();
+    private volatile MemberFailures failures = MemberFailures.NONE;
 
     public StripeEngine(String name, MemberSet members, WriteIntentLog log, Config config, MeterRegistry registry) {
         this.name = name;
@@ -109,6 +114,9 @@ public final class StripeEngine implements AutoCloseable {
         this.dataDisks = geometry.dataDisks();
         this.raidDisks = geometry.raidDisks();
         this.columnsPerChunk = chunkBytes / PAGE;
+        if (raidDisks > 64) {
+            throw new IllegalArgumentException("the engine handles at most 64 members, not " + raidDisks);
+        }
         this.log = log;
         this.maxBatch = config.maxBatchStripes();
         this.unplugDelayMicros = config.unplugDelayMicros();
@@ -154,21 +162,77 @@ public final class StripeEngine implements AutoCloseable {
         return cacheSize;
     }
 
+    /** Who hears of member errors (the array records them in the superblocks). Set before any I/O. */
+    public void setMemberFailures(MemberFailures failures) {
+        this.failures = failures;
+    }
+
+    /**
+     * Member {@code role} is faulty from now on (md's fail; also called for I/O errors): the engine
+     * stops using it and, before this returns, the failure is recorded through {@link MemberFailures}.
+     * Any thread that may block.
+     */
+    public void failMember(int role, Throwable cause) {
+        synchronized (failureLock) {
+            if (members.markFaulty(role)) {
+                log.setDegraded(true);
+                failures.memberFailed(role, cause);
+            }
+        }
+    }
+
+    /** Waits until every member failure noticed so far is recorded (a no-op when none is in progress). */
+    private void awaitFailuresRecorded() {
+        synchronized (failureLock) {
+            // the monitor is the barrier
+        }
+    }
+
+    private IOException arrayFailed() {
+        return new IOException("array " + name + " has failed: more than one member is lost");
+    }
+
+    /** The role this head cannot read (lost, or a spare not rebuilt this far), or -1. */
+    private int lostFor(StripeHead sh) {
+        int lost = members.lostRole();
+        if (lost < 0 || members.readable(lost, (sh.key + 1) * PAGE_SECTORS)) {
+            return -1;
+        }
+        return lost;
+    }
+
     // ------------------------------------------------------------------ public operations
 
     /** Reads array bytes into {@code dst} (position to limit); cached pages are copied, the rest read from members. */
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        if (members.failed()) {
+            return CompletableFuture.failedFuture(arrayFailed());
+        }
+        lastClientRequestNanos = System.nanoTime();
         CompletableFuture<Void> f = new CompletableFuture<>();
         ByteBuffer view = dst.duplicate();
         io.submit(new MemberIo.Task() {
+            List<SyncRequest> fetches; // pages that must come through the cache (lost member, read error)
+
             @Override
             public void run() throws IOException {
-                readNow(offset, view);
+                fetches = readNow(offset, view);
             }
 
             @Override
             public void done(Throwable error) {
-                complete(f, error);
+                if (error != null || fetches == null || fetches.isEmpty()) {
+                    complete(f, error);
+                    return;
+                }
+                CompletableFuture<?>[] parts = new CompletableFuture<?>[fetches.size()];
+                for (int i = 0; i < parts.length; i++) {
+                    SyncRequest s = fetches.get(i);
+                    submit(s);
+                    parts[i] = s.future;
+                }
+                CompletableFuture.allOf(parts).whenComplete((v, e) -> complete(f,
+                        e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
             }
         });
         return f;
@@ -182,6 +246,10 @@ public final class StripeEngine implements AutoCloseable {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
+        if (members.failed()) {
+            return CompletableFuture.failedFuture(arrayFailed());
+        }
+        lastClientRequestNanos = System.nanoTime();
         WriteRequest r = new WriteRequest(offset, srcs, length, fua);
         submit(r);
         if (fua) {
@@ -207,6 +275,22 @@ public final class StripeEngine implements AutoCloseable {
         SyncRequest s = new SyncRequest(stripe, repair);
         submit(s);
         return s.future;
+    }
+
+    /**
+     * Rebuilds stripe head {@code stripe} onto the spare in the lost role: reads the other
+     * members, reconstructs the page, writes it to the spare. Ordered with writes to the stripe.
+     * Completes with the sectors written (0 if there is no spare to write).
+     */
+    public CompletableFuture<Long> rebuild(long stripe) {
+        SyncRequest s = SyncRequest.rebuild(stripe);
+        submit(s);
+        return s.future;
+    }
+
+    /** Client requests (reads are not counted) are open or waiting: background sweeps slow down to their minimum speed. */
+    public boolean hasClientRequests() {
+        return System.nanoTime() - lastClientRequestNanos < 100_000_000L; // a request in the last 100 ms
     }
 
     /** Member sectors from the start known in sync; stripes beyond use reconstruct-write only (as md). */
@@ -721,6 +805,10 @@ public final class StripeEngine implements AutoCloseable {
     // ------------------------------------------------------------------ write passes
 
     private void planWrite(StripeHead sh) {
+        if (members.failed()) {
+            failPass(sh, arrayFailed());
+            return;
+        }
         List<StripeHead> claimed = null;
         boolean doReads = false;
         lock.lock();
@@ -749,6 +837,25 @@ public final class StripeEngine implements AutoCloseable {
             // stripe the resync has not reached (its parity may be wrong; RCW makes it right).
             boolean useRmw = rmw < rcw && (sh.key + 1) * PAGE_SECTORS <= syncedBelowSector;
             int reads = useRmw ? rmw : rcw;
+            int lost = lostFor(sh);
+            boolean reconstruct = false;
+            if (lost >= 0) {
+                // Degraded: reconstruct-write, never reading the lost member. Its page, if it is a
+                // data page this pass does not fully overwrite, is rebuilt from all the others.
+                useRmw = false;
+                Dev ld = sh.devs[lost];
+                reconstruct = lost != pd && !ld.uptodate && !ld.overwritten(FULL_MASK, PAGE);
+                reads = 0;
+                for (int m = 0; m < raidDisks; m++) {
+                    Dev d = sh.devs[m];
+                    if (m != lost && !d.uptodate && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)))) {
+                        reads++;
+                    }
+                }
+                if (reads == 0 && reconstruct) {
+                    reconstruct(sh, lost); // every other page is up to date: one page of XOR
+                }
+            }
             if (reads > 0) {
                 if (!sh.prereadActive && !sh.urgent && !draining) {
                     park(sh, delayed);
@@ -759,6 +866,10 @@ public final class StripeEngine implements AutoCloseable {
                     Dev d = sh.devs[m];
                     d.reading = !d.uptodate && (useRmw ? (m == pd || d.hasPendingWrite())
                             : (m != pd && !d.overwritten(FULL_MASK, PAGE)));
+                    if (lost >= 0) {
+                        d.reading = m != lost && !d.uptodate
+                                && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)));
+                    }
                 }
                 sh.planPhase = StripeHead.WRITE_PLAN;
                 sh.phase = StripeHead.IO;
@@ -917,17 +1028,30 @@ public final class StripeEngine implements AutoCloseable {
         }
         long column = (sh.key % columnsPerChunk) * PAGE;
         io.submit(new MemberIo.Task() {
+            long failedMask; // members whose write failed (the others are still written)
+            Throwable firstError;
+
             @Override
-            public void run() throws IOException {
+            public void run() {
                 for (int i = 0; i < who.length; i++) {
-                    members.member(who[i]).write(members.rowAddress(who[i], sh.row) + column, what[i].duplicate());
-                    metrics.memberWriteBytes.record(PAGE);
+                    if (!members.writable(who[i])) {
+                        continue; // lost: its data lives on in parity
+                    }
+                    try {
+                        members.member(who[i]).write(members.rowAddress(who[i], sh.row) + column, what[i].duplicate());
+                        metrics.memberWriteBytes.record(PAGE);
+                    } catch (IOException | RuntimeException e) {
+                        failedMask |= 1L << who[i];
+                        if (firstError == null) {
+                            firstError = e;
+                        }
+                    }
                 }
             }
 
             @Override
             public void done(Throwable error) {
-                writesDone(List.of(sh), error, null);
+                writesDone(List.of(sh), failedMask, error != null ? error : firstError, null);
             }
         });
     }
@@ -1008,11 +1132,25 @@ public final class StripeEngine implements AutoCloseable {
     /** One write task per member: the batch's pages for that member are adjacent on it; adjacent buffers merge. */
     private void submitBatchWrites(List<StripeHead> batch, ByteBuffer parityBuf) {
         int k = batch.size();
-        AtomicInteger left = new AtomicInteger(raidDisks);
+        int targets = 0;
+        for (int m = 0; m < raidDisks; m++) {
+            if (members.writable(m)) {
+                targets++;
+            }
+        }
+        if (targets == 0) {
+            writesDone(batch, 0, arrayFailed(), parityBuf);
+            return;
+        }
+        AtomicInteger left = new AtomicInteger(targets);
+        java.util.concurrent.atomic.AtomicLong failedMask = new java.util.concurrent.atomic.AtomicLong();
         Throwable[] firstError = new Throwable[1];
         StripeHead h0 = batch.get(0);
         long column0 = (h0.key % columnsPerChunk) * PAGE;
         for (int m = 0; m < raidDisks; m++) {
+            if (!members.writable(m)) {
+                continue; // lost: its data lives on in parity
+            }
             int member = m;
             long address = members.rowAddress(m, h0.row) + column0;
             List<ByteBuffer> segments = new ArrayList<>(4);
@@ -1063,6 +1201,9 @@ public final class StripeEngine implements AutoCloseable {
                 @Override
                 public void done(Throwable error) {
                     if (error != null) {
+                        if (error instanceof IOException) {
+                            failedMask.getAndUpdate(v -> v | (1L << member));
+                        }
                         synchronized (firstError) {
                             if (firstError[0] == null) {
                                 firstError[0] = error;
@@ -1074,7 +1215,7 @@ public final class StripeEngine implements AutoCloseable {
                         synchronized (firstError) {
                             e = firstError[0];
                         }
-                        writesDone(batch, e, parityBuf);
+                        writesDone(batch, failedMask.get(), e, parityBuf);
                     }
                 }
             });
@@ -1086,7 +1227,23 @@ public final class StripeEngine implements AutoCloseable {
     }
 
     /** Member writes of a pass (one head or a batch) ended: endWrite, complete the pieces, release. Any thread. */
-    private void writesDone(List<StripeHead> heads, Throwable error, ByteBuffer parityBuf) {
+    private void writesDone(List<StripeHead> heads, long failedMask, Throwable error, ByteBuffer parityBuf) {
+        if (failedMask != 0) {
+            // A member write failed: that member is faulty now (recorded before we acknowledge);
+            // the others were written, so the data stays recoverable unless the array failed.
+            for (int m = 0; m < raidDisks; m++) {
+                if ((failedMask & (1L << m)) != 0) {
+                    failMember(m, error);
+                }
+            }
+            error = members.failed() ? arrayFailed() : null;
+        } else if (error == null && members.failed()) {
+            error = arrayFailed(); // nothing is acknowledged once the array failed
+        }
+        if (error == null && members.degraded()) {
+            awaitFailuresRecorded(); // a skipped member's failure is durable before the ack
+        }
+        boolean degraded = members.degraded();
         List<Piece> pieces = new ArrayList<>();
         lock.lock();
         try {
@@ -1109,7 +1266,7 @@ public final class StripeEngine implements AutoCloseable {
             lock.unlock();
         }
         for (StripeHead h : heads) {
-            log.endWrite(h.key * PAGE_SECTORS, PAGE_SECTORS, error == null, false);
+            log.endWrite(h.key * PAGE_SECTORS, PAGE_SECTORS, error == null, degraded);
         }
         lock.lock();
         try {
@@ -1163,7 +1320,22 @@ public final class StripeEngine implements AutoCloseable {
         io.submit(new MemberIo.Task() {
             @Override
             public void run() throws IOException {
-                members.syncAll();
+                for (int m = 0; m < raidDisks; m++) {
+                    if (!members.writable(m)) {
+                        continue;
+                    }
+                    try {
+                        members.member(m).sync();
+                    } catch (IOException e) {
+                        failMember(m, e); // its writes may be lost: it is faulty, the others hold the data
+                    }
+                }
+                if (members.failed()) {
+                    throw arrayFailed();
+                }
+                if (members.degraded()) {
+                    awaitFailuresRecorded();
+                }
             }
 
             @Override
@@ -1186,21 +1358,167 @@ public final class StripeEngine implements AutoCloseable {
     private void submitReads(StripeHead sh) {
         long column = (sh.key % columnsPerChunk) * PAGE;
         io.submit(new MemberIo.Task() {
+            long failedMask; // members whose read failed
+            Throwable firstError;
+
             @Override
-            public void run() throws IOException {
+            public void run() {
                 for (int m = 0; m < raidDisks; m++) {
                     Dev d = sh.devs[m];
                     if (d.reading) {
-                        members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
+                        try {
+                            members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
+                        } catch (IOException | RuntimeException e) {
+                            failedMask |= 1L << m;
+                            if (firstError == null) {
+                                firstError = e;
+                            }
+                        }
                     }
                 }
             }
 
             @Override
             public void done(Throwable error) {
+                if (error == null && failedMask != 0) {
+                    error = repairReadErrors(sh, failedMask, firstError);
+                }
                 readsDone(sh, error);
             }
         });
+    }
+
+    /**
+     * On the I/O thread that saw read errors, while the pass owns {@code sh}: md's read-error
+     * handling. With one bad member and a whole array, read every other page, reconstruct the bad
+     * one, write it back (a corrected read) or, if that fails too, fail the member; the page is
+     * then up to date in the cache either way. Otherwise the erring members fail.
+     *
+     * @return null when the pass may go on (its reads are good), else the error that fails it
+     */
+    private Throwable repairReadErrors(StripeHead sh, long failedMask, Throwable cause) {
+        for (int m = 0; m < raidDisks; m++) {
+            if ((failedMask & (1L << m)) != 0 && !members.readable(m, (sh.key + 1) * PAGE_SECTORS)) {
+                // Lost since the pass was planned: drop the read, the re-plan reconstructs the page.
+                sh.devs[m].reading = false;
+                failedMask &= ~(1L << m);
+            }
+        }
+        if (failedMask == 0) {
+            return null;
+        }
+        int bad = Long.numberOfTrailingZeros(failedMask);
+        if (Long.bitCount(failedMask) > 1 || members.degraded()) {
+            for (int m = 0; m < raidDisks; m++) {
+                if ((failedMask & (1L << m)) != 0) {
+                    failMember(m, cause);
+                }
+            }
+            return members.failed() ? arrayFailed() : cause;
+        }
+        long column = (sh.key % columnsPerChunk) * PAGE;
+        boolean[] valid = new boolean[raidDisks];
+        lock.lock();
+        try {
+            for (int m = 0; m < raidDisks; m++) {
+                Dev d = sh.devs[m];
+                valid[m] = m != bad && (d.uptodate || d.reading);
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (int m = 0; m < raidDisks; m++) {
+            if (m == bad || valid[m]) {
+                continue;
+            }
+            Dev d = sh.devs[m];
+            try {
+                members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
+                d.reading = true; // marked up to date with the pass's reads
+            } catch (IOException | RuntimeException e) {
+                failMember(m, e); // a second bad member: the block is lost
+                failMember(bad, cause);
+                return arrayFailed();
+            }
+        }
+        Dev b = sh.devs[bad];
+        rebuildPage(sh, bad);
+        try {
+            members.member(bad).write(members.rowAddress(bad, sh.row) + column, b.pageView());
+            failures.correctedRead(bad);
+        } catch (IOException | RuntimeException e) {
+            failMember(bad, e);
+        }
+        b.reading = true; // up to date now (reconstructed)
+        return null;
+    }
+
+    /** The page of {@code target} = XOR of every other member's page (all must hold valid bytes). Pass owns the head. */
+    private void rebuildPage(StripeHead sh, int target) {
+        ByteBuffer[] srcs = new ByteBuffer[raidDisks - 1];
+        int j = 0;
+        for (int m = 0; m < raidDisks; m++) {
+            if (m != target) {
+                srcs[j++] = sh.devs[m].page;
+            }
+        }
+        Parity.compute(sh.devs[target].page.duplicate(), srcs, srcs.length);
+    }
+
+    /** Lock held, all other pages up to date: reconstructs the lost member's page into the cache (one page of XOR). */
+    private void reconstruct(StripeHead sh, int lost) {
+        rebuildPage(sh, lost);
+        sh.devs[lost].uptodate = true;
+    }
+
+    /** Fails every request of the head's pass (array failed): pieces and syncs get {@code error}; endWrite if a write pass started. */
+    private void failPass(StripeHead sh, Throwable error) {
+        List<Piece> failed = new ArrayList<>();
+        List<SyncRequest> failedSyncs = new ArrayList<>();
+        boolean endWrite;
+        lock.lock();
+        try {
+            endWrite = sh.phase == StripeHead.WRITE_PLAN;
+            for (Dev d : sh.devs) {
+                for (Piece p = d.toWriteHead; p != null; p = p.next) {
+                    failed.add(p);
+                }
+                d.drain();
+                d.writing = null;
+                d.reading = false;
+            }
+            if (sh.syncing != null) {
+                failedSyncs.addAll(sh.syncing);
+                sh.syncing = null;
+            }
+            if (sh.syncs != null) {
+                failedSyncs.addAll(sh.syncs);
+                sh.syncs.clear();
+            }
+            sh.clearCache();
+            sh.phase = StripeHead.IO;
+        } finally {
+            lock.unlock();
+        }
+        if (endWrite) {
+            log.endWrite(sh.key * PAGE_SECTORS, PAGE_SECTORS, false, members.degraded());
+        }
+        lock.lock();
+        try {
+            sh.phase = StripeHead.IDLE;
+            sh.prereadActive = false;
+            release(sh);
+            updateGauges();
+        } finally {
+            unlockAndFinish();
+        }
+        for (Piece p : failed) {
+            pieceDone(p.request, error);
+        }
+        for (SyncRequest s : failedSyncs) {
+            s.future.completeExceptionally(error);
+            requestDone();
+        }
     }
 
     private void readsDone(StripeHead sh, Throwable error) {
@@ -1222,7 +1540,7 @@ public final class StripeEngine implements AutoCloseable {
                 updateGauges();
                 return;
             }
-            // A member failed: degraded mode is not built yet, so the pass fails its requests.
+            // The reads could not be repaired (the array failed): the pass fails its requests.
             if (sh.planPhase == StripeHead.WRITE_PLAN) {
                 failed = new ArrayList<>();
                 for (Dev d : sh.devs) {
@@ -1242,7 +1560,7 @@ public final class StripeEngine implements AutoCloseable {
             lock.unlock();
         }
         if (endWrite) {
-            log.endWrite(sh.key * PAGE_SECTORS, PAGE_SECTORS, false, false);
+            log.endWrite(sh.key * PAGE_SECTORS, PAGE_SECTORS, false, members.degraded());
         }
         lock.lock();
         try {
@@ -1269,16 +1587,26 @@ public final class StripeEngine implements AutoCloseable {
     // ------------------------------------------------------------------ sync passes (resync, check, repair)
 
     private void planSync(StripeHead sh) {
+        if (members.failed()) {
+            failPass(sh, arrayFailed());
+            return;
+        }
         boolean needReads = false;
+        int lost;
         lock.lock();
         try {
             if (sh.syncing == null) {
                 sh.syncing = sh.syncs;
                 sh.syncs = null;
             }
-            for (Dev d : sh.devs) {
-                d.reading = !d.uptodate;
+            lost = lostFor(sh);
+            for (int m = 0; m < raidDisks; m++) {
+                Dev d = sh.devs[m];
+                d.reading = m != lost && !d.uptodate;
                 needReads |= d.reading;
+            }
+            if (!needReads && lost >= 0 && !sh.devs[lost].uptodate) {
+                reconstruct(sh, lost);
             }
             sh.phase = StripeHead.IO;
             sh.planPhase = StripeHead.SYNC_PLAN;
@@ -1292,29 +1620,49 @@ public final class StripeEngine implements AutoCloseable {
             submitReads(sh);
             return;
         }
-        // All pages up to date and owned by this pass: compare computed parity with the stored one.
-        ByteBuffer computed = syncScratch.get().clear();
-        ByteBuffer[] data = new ByteBuffer[dataDisks];
-        int j = 0;
-        for (int m = 0; m < raidDisks; m++) {
-            if (m != sh.parityMember) {
-                data[j++] = sh.devs[m].page;
+        // Every page is up to date and owned by this pass.
+        boolean check = false;
+        boolean repair = false;
+        boolean rebuild = false;
+        for (SyncRequest s : sh.syncing) {
+            if (s.kind == SyncRequest.FETCH) {
+                s.dst.put(s.dstPos, sh.devs[s.member].page, s.pageOffset, s.length);
+            } else if (s.kind == SyncRequest.REBUILD) {
+                rebuild = true;
+            } else {
+                check = true;
+                repair |= s.repair;
             }
         }
-        Parity.compute(computed, data, dataDisks);
+        long mismatched = 0;
         Dev parity = sh.devs[sh.parityMember];
-        boolean mismatch = !Parity.equals(computed, parity.page);
-        boolean repair = false;
-        for (SyncRequest s : sh.syncing) {
-            repair |= s.repair;
+        boolean writeParity = false;
+        if (check && lost < 0) { // a degraded stripe has no redundancy to check
+            ByteBuffer computed = syncScratch.get().clear();
+            ByteBuffer[] data = new ByteBuffer[dataDisks];
+            int j = 0;
+            for (int m = 0; m < raidDisks; m++) {
+                if (m != sh.parityMember) {
+                    data[j++] = sh.devs[m].page;
+                }
+            }
+            Parity.compute(computed, data, dataDisks);
+            if (!Parity.equals(computed, parity.page)) {
+                mismatched = PAGE_SECTORS;
+                if (repair) {
+                    parity.page.put(0, computed, 0, PAGE);
+                    writeParity = true;
+                }
+            }
         }
-        long mismatched = mismatch ? PAGE_SECTORS : 0;
-        if (!mismatch || !repair) {
-            syncDone(sh, mismatched, null);
+        int rebuildRole = rebuild && lost >= 0 && members.writable(lost) ? lost : -1;
+        if (!writeParity && rebuildRole < 0) {
+            syncDone(sh, mismatched, 0, null);
             return;
         }
-        parity.page.put(0, computed, 0, PAGE);
-        long address = members.rowAddress(sh.parityMember, sh.row) + (sh.key % columnsPerChunk) * PAGE;
+        long column = (sh.key % columnsPerChunk) * PAGE;
+        long found = mismatched;
+        boolean parityToo = writeParity;
         lock.lock();
         try {
             sh.active = false;
@@ -1322,20 +1670,38 @@ public final class StripeEngine implements AutoCloseable {
             lock.unlock();
         }
         io.submit(new MemberIo.Task() {
+            int failedRole = -1;
+            Throwable failure;
+
             @Override
-            public void run() throws IOException {
-                members.member(sh.parityMember).write(address, parity.pageView());
-                metrics.memberWriteBytes.record(PAGE);
+            public void run() {
+                int[] targets = {parityToo ? sh.parityMember : -1, rebuildRole};
+                for (int role : targets) {
+                    if (role < 0) {
+                        continue;
+                    }
+                    try {
+                        members.member(role).write(members.rowAddress(role, sh.row) + column, sh.devs[role].pageView());
+                        metrics.memberWriteBytes.record(PAGE);
+                    } catch (IOException | RuntimeException e) {
+                        failedRole = role;
+                        failure = e;
+                    }
+                }
             }
 
             @Override
             public void done(Throwable error) {
-                syncDone(sh, mismatched, error);
+                if (failedRole >= 0) {
+                    failMember(failedRole, failure);
+                    error = members.failed() ? arrayFailed() : null;
+                }
+                syncDone(sh, found, rebuildRole >= 0 && failedRole != rebuildRole ? PAGE_SECTORS : 0, error);
             }
         });
     }
 
-    private void syncDone(StripeHead sh, long mismatched, Throwable error) {
+    private void syncDone(StripeHead sh, long mismatched, long rebuilt, Throwable error) {
         List<SyncRequest> done;
         lock.lock();
         try {
@@ -1352,7 +1718,7 @@ public final class StripeEngine implements AutoCloseable {
         }
         for (SyncRequest s : done) {
             if (error == null) {
-                s.future.complete(mismatched);
+                s.future.complete(s.kind == SyncRequest.CHECK ? mismatched : s.kind == SyncRequest.REBUILD ? rebuilt : 0L);
             } else {
                 s.future.completeExceptionally(error);
             }
@@ -1368,7 +1734,8 @@ public final class StripeEngine implements AutoCloseable {
      * one read. A head's page is up to date only when it equals the member or holds newer,
      * not yet acknowledged data, so either source returns every acknowledged write.
      */
-    private void readNow(long offset, ByteBuffer dst) throws IOException {
+    private List<SyncRequest> readNow(long offset, ByteBuffer dst) throws IOException {
+        List<SyncRequest> fetches = null;
         int length = dst.remaining();
         int base = dst.position();
         long[] runAddress = new long[4];
@@ -1391,10 +1758,18 @@ public final class StripeEngine implements AutoCloseable {
                 int pageOffset = inChunk - column * PAGE;
                 int n = Math.min(length - done, PAGE - pageOffset);
                 int member = geometry.dataMember(row, dataIndex);
-                StripeHead sh = table.get(row * columnsPerChunk + column);
+                long key = row * columnsPerChunk + column;
+                StripeHead sh = table.get(key);
                 if (sh != null && sh.devs[member].uptodate) {
                     dst.put(base + done, sh.devs[member].page, pageOffset, n);
                     hits++;
+                } else if (!members.readable(member, (key + 1) * PAGE_SECTORS)) {
+                    // lost member: reconstructed through the cache, ordered with writes to the stripe
+                    if (fetches == null) {
+                        fetches = new ArrayList<>();
+                    }
+                    fetches.add(SyncRequest.fetch(key, member, pageOffset, n, dst, base + done));
+                    misses++;
                 } else {
                     long address = members.rowAddress(member, row) + inChunk;
                     int last = runs - 1;
@@ -1428,7 +1803,34 @@ public final class StripeEngine implements AutoCloseable {
             metrics.misses.increment(misses);
         }
         for (int i = 0; i < runs; i++) {
-            members.member(runMember[i]).read(runAddress[i], view(dst, runDst[i], runLen[i]));
+            try {
+                members.member(runMember[i]).read(runAddress[i], view(dst, runDst[i], runLen[i]));
+            } catch (IOException e) {
+                // A read error: the stripe pass reads the pages again and repairs (or fails) the member.
+                if (fetches == null) {
+                    fetches = new ArrayList<>();
+                }
+                addFetches(fetches, offset + (runDst[i] - base), dst, runDst[i], runLen[i]);
+            }
+        }
+        return fetches;
+    }
+
+    /** Cuts array bytes {@code [offset, offset+len)} into per-page fetch requests that land at {@code dst[dstPos..]}. */
+    private void addFetches(List<SyncRequest> out, long offset, ByteBuffer dst, int dstPos, int len) {
+        int done = 0;
+        while (done < len) {
+            long pos = offset + done;
+            long chunk = pos / chunkBytes;
+            int inChunk = (int) (pos - chunk * chunkBytes);
+            long row = chunk / dataDisks;
+            int dataIndex = (int) (chunk - row * dataDisks);
+            int column = inChunk / PAGE;
+            int pageOffset = inChunk - column * PAGE;
+            int n = Math.min(len - done, PAGE - pageOffset);
+            out.add(SyncRequest.fetch(row * columnsPerChunk + column, geometry.dataMember(row, dataIndex), pageOffset, n,
+                    dst, dstPos + done));
+            done += n;
         }
     }
 }

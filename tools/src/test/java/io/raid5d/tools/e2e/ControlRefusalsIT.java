@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the control socket refuses, and how: a client that is not root is told so; the verbs
- * whose engine features are still being built say which feature is missing and change nothing.
+ * What the control socket refuses, and how: a client that is not root is told so; verbs that
+ * cannot apply to the array's state say why and change nothing; grow --bitmap names the
+ * feature it waits for.
  */
 class ControlRefusalsIT {
 
@@ -41,23 +42,25 @@ class ControlRefusalsIT {
     }
 
     @Test
-    void verbsWaitingForEngineFeaturesAreRefusedNamingTheFeature(@TempDir Path dir) throws Exception {
+    void verbsThatCannotApplyAreRefusedWithTheReasonAndChangeNothing(@TempDir Path dir) throws Exception {
         List<Path> members = Members.create(dir, "ref", 3, "64K", "8M");
         Path spare = dir.resolve("spare.img");
         try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("ref", members))) {
             String before = d.raid5("detail", "ref", "--json").requireOk().out();
-            refused(d, "fail ref: degraded mode is not available yet", "fail", "ref", members.get(1).toString());
-            refused(d, "remove ref: degraded mode is not available yet", "remove", "ref", members.get(1).toString());
-            refused(d, "add ref: degraded mode is not available yet", "add", "ref", spare.toString());
-            refused(d, "re-add ref: degraded mode is not available yet", "re-add", "ref", members.get(1).toString());
-            refused(d, "check ref: online check/repair is not available yet", "check", "ref");
-            refused(d, "repair ref: online check/repair is not available yet", "repair", "ref");
+            refused(d, "remove ref: " + members.get(1) + " is in-sync in array ref; only a faulty member can be removed",
+                    "remove", "ref", members.get(1).toString());
+            refused(d, "add ref: array ref is not degraded", "add", "ref", spare.toString());
+            refused(d, "re-add ref: array ref is not degraded", "re-add", "ref", members.get(1).toString());
+            refused(d, "fail ref: " + dir.resolve("other.img") + " is not a member of array ref", "fail", "ref",
+                    dir.resolve("other.img").toString());
             refused(d, "grow --bitmap ref: the write-intent bitmap engine is not available yet", "grow", "ref", "--bitmap", "none");
-            refused(d, "stripe-cache ref: the stripe cache is not available yet", "stripe-cache", "ref", "1024");
-            refused(d, "stripe-cache ref: the stripe cache is not available yet", "stripe-cache", "ref");
+            refused(d, "stripe-cache ref: stripe cache size must be 17..32768", "stripe-cache", "ref", "16");
             refused(d, "no array named nope is running (running: ref)", "fail", "nope", members.get(1).toString());
             assertEquals(before, d.raid5("detail", "ref", "--json").requireOk().out(), "nothing changed");
             assertTrue(d.raid5("status").requireOk().out().contains("[3/3] [UUU]"));
+            assertEquals("256", d.raid5("stripe-cache", "ref").requireOk().out().strip());
+            d.raid5("stripe-cache", "ref", "1024").requireOk();
+            assertEquals("1024", d.raid5("stripe-cache", "ref").requireOk().out().strip());
             assertEquals(0, d.stop(), d.log());
         }
         String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();

@@ -44,6 +44,11 @@ public final class RecordingWriteIntentLog implements WriteIntentLog {
     public synchronized long startWrite(long memberSector, long sectors) {
         long seq = seqFlush + 1;
         calls.add(new Call("start", memberSector, sectors, seq));
+        if (degraded && dirtyChunkSectors > 0) {
+            for (long c = memberSector / dirtyChunkSectors; c <= (memberSector + sectors - 1) / dirtyChunkSectors; c++) {
+                dirtyChunks.add(c);
+            }
+        }
         open.merge(memberSector, 1, Integer::sum);
         return seq;
     }
@@ -85,6 +90,52 @@ public final class RecordingWriteIntentLog implements WriteIntentLog {
         } else {
             open.put(memberSector, n - 1);
         }
+    }
+
+    // ---- degraded mode: a bitmap in miniature, one "bit" per dirtyChunkSectors of member sectors
+
+    private boolean degraded; // guarded by this
+    private long dirtyChunkSectors; // 0: every chunk dirty (like AlwaysWrittenLog); guarded by this
+    private final java.util.TreeSet<Long> dirtyChunks = new java.util.TreeSet<>(); // chunks written while degraded
+    private long eventsCleared; // guarded by this
+
+    /** Tracks writes in chunks of {@code sectors} member sectors: only chunks written while degraded are dirty. */
+    public synchronized RecordingWriteIntentLog trackDirty(long sectors) {
+        dirtyChunkSectors = sectors;
+        return this;
+    }
+
+    public synchronized void setEventsCleared(long events) {
+        eventsCleared = events;
+    }
+
+    @Override
+    public synchronized void setDegraded(boolean d) {
+        degraded = d;
+        calls.add(new Call(d ? "degraded" : "whole", -1, 0, -1));
+    }
+
+    public synchronized boolean degraded() {
+        return degraded;
+    }
+
+    @Override
+    public synchronized long nextDirtySector(long from) {
+        if (dirtyChunkSectors == 0) {
+            return from;
+        }
+        Long c = dirtyChunks.ceiling(from / dirtyChunkSectors);
+        return c == null ? Long.MAX_VALUE : Math.max(from, c * dirtyChunkSectors);
+    }
+
+    @Override
+    public synchronized long eventsCleared() {
+        return eventsCleared;
+    }
+
+    /** Chunks marked dirty (written while degraded) so far. */
+    public synchronized int dirtyChunkCount() {
+        return dirtyChunks.size();
     }
 
     /** startWrite calls not yet matched by an endWrite. */
