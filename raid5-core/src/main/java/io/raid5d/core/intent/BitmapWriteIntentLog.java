@@ -154,9 +154,22 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
 
     // ---- degraded mode and recovery --------------------------------------------------------
 
+    /**
+     * Whole again means a recovery has just rewritten every chunk the bitmap marked (all of them
+     * for a full rebuild, the dirty ones for a re-add): like md's recovery passing each chunk
+     * through bitmap_start_sync/end_sync, their NEEDED flags are dropped, so the daemon clears the
+     * bits lazily.
+     */
     @Override
     public void setDegraded(boolean degraded) {
         bitmap.setDegraded(degraded);
+        if (!degraded) {
+            for (long c = bitmap.nextSyncChunk(0); c >= 0; c = bitmap.nextSyncChunk(c + 1)) {
+                if (bitmap.startSync(c, false)) {
+                    bitmap.endSync(c, false);
+                }
+            }
+        }
     }
 
     @Override
