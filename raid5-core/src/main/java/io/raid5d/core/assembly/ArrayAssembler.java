@@ -5,6 +5,10 @@ import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.bitmap.FileBitmapStore;
+import io.raid5d.bitmap.format.BitmapFormatException;
+import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
@@ -15,6 +19,7 @@ import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,9 +74,22 @@ public final class ArrayAssembler {
      * from {@code options}.
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
+        return assemble(name, paths, options, null);
+    }
+
+    /**
+     * As {@link #assemble(String, List, ArrayOptions)}, with the array's bitmap in the file
+     * {@code bitmapFile} (null: the superblocks say which bitmap, as usual). md keeps a file bitmap
+     * outside the superblocks, so mdadm is told the file at assembly; so is this. The file is locked
+     * exclusively (a busy file is refused by name) until the array stops or the bitmap is removed,
+     * and must belong to this array (same UUID and size).
+     */
+    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, Path bitmapFile)
+            throws AssemblyException, IOException {
         AssembledMembers am = open(paths, false);
         try {
-            WriteIntentLog log = options.writeIntentLog().open(am.members(), am.superblocks());
+            WriteIntentLog log = bitmapFile == null ? options.writeIntentLog().open(am.members(), am.superblocks())
+                    : openBitmapFile(bitmapFile, am.superblocks().get(0));
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), log);
             Raid5Array array;
             try {
@@ -84,6 +102,35 @@ public final class ArrayAssembler {
             return array;
         } catch (IOException | RuntimeException e) {
             am.close();
+            throw e;
+        }
+    }
+
+    private static WriteIntentLog openBitmapFile(Path file, Superblock ref) throws AssemblyException, IOException {
+        String arrayId = MdUuid.format(ref.getSetUuid()) + " (" + ref.getSetName() + ")";
+        if (ref.hasBitmap()) {
+            throw new AssemblyException("array " + arrayId + " has an internal bitmap; bitmap file " + file
+                    + " cannot be used with it");
+        }
+        FileBitmapStore store;
+        try {
+            store = FileBitmapStore.open(file);
+        } catch (IOException e) {
+            throw new AssemblyException(e.getMessage(), e);
+        }
+        try {
+            ByteBuffer head = store.readArea();
+            BitmapSuperblock header = BitmapSuperblock.decode(head);
+            if (!Arrays.equals(header.getUuid(), ref.getSetUuid())) {
+                throw new AssemblyException(file + ": bitmap file belongs to array " + MdUuid.format(header.getUuid())
+                        + ", not " + arrayId);
+            }
+            return BitmapWriteIntentLog.open(store, ref);
+        } catch (BitmapFormatException e) {
+            store.close();
+            throw new AssemblyException(e.getMessage(), e);
+        } catch (IOException | RuntimeException | AssemblyException e) {
+            store.close();
             throw e;
         }
     }
