@@ -1,12 +1,15 @@
 package io.raid5d.daemon;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.raid5d.core.array.ArrayOptions;
+import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
 import io.raid5d.daemon.array.ArrayControl;
 import io.raid5d.daemon.array.ArrayControls;
-import io.raid5d.daemon.array.BitmapInfo;
+import io.raid5d.daemon.array.BitmapGrower;
+import io.raid5d.daemon.array.BitmapGrowingControl;
 import io.raid5d.daemon.array.ResyncRate;
 import io.raid5d.daemon.control.ControlException;
 import io.raid5d.daemon.events.ArrayEvent;
@@ -15,8 +18,6 @@ import io.raid5d.daemon.events.EventType;
 import io.raid5d.daemon.export.RaidBlockExport;
 import io.raid5d.daemon.metrics.EngineMeters;
 import io.raid5d.daemon.metrics.MeteredRaidArray;
-import io.raid5d.daemon.scan.ProbedMember;
-import io.raid5d.daemon.scan.SuperblockProbe;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -53,34 +54,31 @@ final class ArrayManager {
     }
 
     synchronized RaidArray assemble(String name, List<Path> members) throws AssemblyException, IOException, ControlException {
+        return assemble(name, members, Optional.empty());
+    }
+
+    /** Assembles {@code members} as {@code name}, its bitmap in {@code bitmapFile} if given (a file bitmap). */
+    synchronized RaidArray assemble(String name, List<Path> members, Optional<Path> bitmapFile)
+            throws AssemblyException, IOException, ControlException {
         if (name.isEmpty() || name.length() > 255 || name.chars().anyMatch(c -> c < 0x20 || c == '/')) {
             throw new ControlException("'" + name + "' is not a usable array name");
         }
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
-        Optional<BitmapInfo> bitmap = bitmapOf(members);
-        RaidArray engine = ArrayAssembler.assemble(name, members, ioThreads);
+        Raid5Array engine = ArrayAssembler.assemble(name, members, ArrayOptions.defaults().withIoThreads(ioThreads),
+                bitmapFile.orElse(null));
         MeteredRaidArray served = new MeteredRaidArray(engine, meters);
         EngineMeters.bind(engine, meters);
-        ArrayControl control = ArrayControls.forEngine(engine);
+        ArrayControl control = new BitmapGrowingControl(ArrayControls.forEngine(engine), new BitmapGrower(engine));
         RaidBlockExport export = new RaidBlockExport(served);
-        arrays.put(name, new RunningArray(engine, served, export, control, bitmap, new ResyncRate(),
+        arrays.put(name, new RunningArray(engine, served, export, control, new ResyncRate(),
                 engine.status().resyncDoneSectors()));
         exports.add(export);
         LOG.info(() -> "array " + name + ": assembled from " + members + ", " + engine.sizeBytes() + " bytes, "
-                + engine.status().state());
+                + engine.status().state() + ", bitmap " + engine.bitmapLocation());
         events.publish(ArrayEvent.of(EventType.ASSEMBLED, name));
         return engine;
-    }
-
-    /** The internal bitmap's shape, read before assembly claims the members (assembly checks the rest). */
-    private static Optional<BitmapInfo> bitmapOf(List<Path> members) {
-        if (members.isEmpty()) {
-            return Optional.empty();
-        }
-        ProbedMember first = SuperblockProbe.probe(members.get(0));
-        return first.bitmap().map(BitmapInfo::internal);
     }
 
     synchronized RaidArray get(String name) throws ControlException {

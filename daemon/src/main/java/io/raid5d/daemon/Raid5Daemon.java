@@ -50,6 +50,10 @@ public final class Raid5Daemon implements Callable<Integer> {
             description = "assemble these members and serve them as export NAME (repeatable)")
     List<String> arrays = new ArrayList<>();
 
+    @Option(names = "--bitmap", paramLabel = "NAME=FILE",
+            description = "array NAME keeps its write-intent bitmap in FILE (made by 'raid5 create --bitmap FILE'; repeatable)")
+    List<String> bitmaps = new ArrayList<>();
+
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
     Integer ioThreads;
 
@@ -70,7 +74,7 @@ public final class Raid5Daemon implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays);
+        DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays, bitmaps);
         InetSocketAddress bind = settings.listen();
         ShutdownSignals signals = new ShutdownSignals();
         signals.install();
@@ -80,7 +84,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MutableExportRegistry exports = new MutableExportRegistry();
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
-        ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
+        ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
         WatchdogPinger watchdog = null;
@@ -88,7 +92,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         NbdServer nbd = null;
         try {
             for (ArraySpec spec : settings.cliArrays()) {
-                manager.assemble(spec.name(), spec.members());
+                manager.assemble(spec.name(), spec.members(), spec.bitmapFile());
                 configured.applySettings(spec.name()).forEach(LOG::warning);
             }
             List<String> missing = configured.assembleAll();
