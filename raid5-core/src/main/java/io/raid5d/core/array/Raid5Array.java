@@ -116,13 +116,14 @@ public final class Raid5Array implements RaidArray, MeterBinder {
 
     /**
      * Adds, removes or moves the write-intent bitmap while the array runs (mdadm --grow --bitmap),
-     * as md does it: from a bitmap to {@code none}, or from none to {@code internal} or a new file.
+     * from one kind to another (internal, none, a new file; mdadm wants a step through none, raid5d
+     * moves directly: the new bitmap covers everything before it takes over).
      * The new bitmap is made with every bit set and durable, then the superblocks are updated
      * (bitmap first), then new writes go to it; the old log is closed (a file's lock released)
      * once the writes it counted have ended. Waits for a previous switch's old log to drain first.
      *
      * @throws IllegalArgumentException with a one-line reason when the change is refused
-     *         (same kind, a bitmap already present, no room for an internal bitmap, file exists)
+     *         (the bitmap it has already, no room for an internal bitmap, the file exists)
      */
     public void switchWriteIntentLog(BitmapTarget target) throws IOException {
         synchronized (switchLock) {
@@ -130,9 +131,8 @@ public final class Raid5Array implements RaidArray, MeterBinder {
             if (target.kind() == BitmapTarget.Kind.NONE && have.equals("none")) {
                 throw new IllegalArgumentException("array " + name + " has no bitmap to remove");
             }
-            if (target.kind() != BitmapTarget.Kind.NONE && !have.equals("none")) {
-                throw new IllegalArgumentException("array " + name + " already has a bitmap (" + have
-                        + "); remove it first with --bitmap none");
+            if (target.location().equals(have)) {
+                throw new IllegalArgumentException("array " + name + " already has that bitmap (" + have + ")");
             }
             try {
                 intentLog.awaitDrained();
