@@ -65,7 +65,12 @@ class FileBitmapIT {
         assertEquals(mdadm, ours, "mdadm -X and raid5 examine-bitmap read the file alike");
 
         Path out = dir.resolve("out.bin");
-        try (DaemonProcess d = DaemonProcess.start(dir, "--array", array, "--bitmap", "fb=" + file)) {
+        // This time the configuration file names the bitmap file (mdadm.conf's ARRAY ... bitmap=).
+        Path conf = dir.resolve("raid5d.conf");
+        Files.writeString(conf, "ARRAY fb devices=" + Members.arrayArg("fb", members).substring(3) + " bitmap=" + file + "\n");
+        try (DaemonProcess d = DaemonProcess.start(dir, "--config", conf.toString())) {
+            assertTrue(d.log().contains("bitmap " + file), d.log());
+            assertFalse(d.log().contains("WARNING"), d.log());
             assertTrue(d.log().contains("resync"), d.log());
             // Move the bitmap onto the members while the array runs.
             d.raid5("grow", "fb", "--bitmap", "internal").requireOk();
