@@ -303,6 +303,12 @@ public final class Raid5Array implements RaidArray, MeterBinder {
 
     @Override
     public void close() throws IOException {
+        synchronized (switchLock) { // a grow --bitmap in progress finishes first
+            closeNow();
+        }
+    }
+
+    private void closeNow() throws IOException {
         try {
             resync.stop();
             engine.close();

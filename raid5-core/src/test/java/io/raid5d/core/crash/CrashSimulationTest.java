@@ -71,7 +71,7 @@ class CrashSimulationTest {
         List<String> violations = simulate(dir, 13, UnaryOperator.identity(), array -> {
             try {
                 for (String step : List.of("none", "internal", "none", "internal")) {
-                    Thread.sleep(40);
+                    Thread.sleep(10);
                     array.switchWriteIntentLog(BitmapTarget.parse(step));
                 }
             } catch (Exception e) {

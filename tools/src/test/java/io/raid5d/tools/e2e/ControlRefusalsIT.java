@@ -52,7 +52,7 @@ class ControlRefusalsIT {
             refused(d, "re-add ref: degraded mode is not available yet", "re-add", "ref", members.get(1).toString());
             refused(d, "check ref: online check/repair is not available yet", "check", "ref");
             refused(d, "repair ref: online check/repair is not available yet", "repair", "ref");
-            refused(d, "grow --bitmap ref: the write-intent bitmap engine is not available yet", "grow", "ref", "--bitmap", "none");
+            refused(d, "grow --bitmap ref: array ref already has that bitmap (internal)", "grow", "ref", "--bitmap", "internal");
             refused(d, "stripe-cache ref: the stripe cache is not available yet", "stripe-cache", "ref", "1024");
             refused(d, "stripe-cache ref: the stripe cache is not available yet", "stripe-cache", "ref");
             refused(d, "no array named nope is running (running: ref)", "fail", "nope", members.get(1).toString());
