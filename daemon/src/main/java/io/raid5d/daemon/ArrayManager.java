@@ -1,12 +1,13 @@
 package io.raid5d.daemon;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.raid5d.core.array.ArrayOptions;
+import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
 import io.raid5d.daemon.array.ArrayControl;
 import io.raid5d.daemon.array.ArrayControls;
-import io.raid5d.daemon.array.BitmapInfo;
 import io.raid5d.daemon.array.ResyncRate;
 import io.raid5d.daemon.control.ControlException;
 import io.raid5d.daemon.events.ArrayEvent;
@@ -15,8 +16,6 @@ import io.raid5d.daemon.events.EventType;
 import io.raid5d.daemon.export.RaidBlockExport;
 import io.raid5d.daemon.metrics.EngineMeters;
 import io.raid5d.daemon.metrics.MeteredRaidArray;
-import io.raid5d.daemon.scan.ProbedMember;
-import io.raid5d.daemon.scan.SuperblockProbe;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -65,14 +64,16 @@ final class ArrayManager {
     }
 
     synchronized RaidArray assemble(String name, List<Path> members) throws AssemblyException, IOException, ControlException {
-        return assemble(name, members, java.util.OptionalInt.empty(), false);
+        return assemble(name, members, java.util.OptionalInt.empty(), false, Optional.empty());
     }
 
     /**
      * Assembles {@code name}; {@code stripeCache} sizes the stripe cache from the start (config
-     * STRIPE_CACHE / stripe_cache=), {@code force} starts a dirty degraded array (the write hole).
+     * STRIPE_CACHE / stripe_cache=), {@code force} starts a dirty degraded array (the write hole),
+     * {@code bitmapFile} names its bitmap file if it has one (a file bitmap).
      */
-    synchronized RaidArray assemble(String name, List<Path> members, java.util.OptionalInt stripeCache, boolean force)
+    synchronized RaidArray assemble(String name, List<Path> members, java.util.OptionalInt stripeCache, boolean force,
+                                    Optional<Path> bitmapFile)
             throws AssemblyException, IOException, ControlException {
         if (name.isEmpty() || name.length() > 255 || name.chars().anyMatch(c -> c < 0x20 || c == '/')) {
             throw new ControlException("'" + name + "' is not a usable array name");
@@ -80,8 +81,7 @@ final class ArrayManager {
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
-        Optional<BitmapInfo> bitmap = bitmapOf(members);
-        io.raid5d.core.array.ArrayOptions options = io.raid5d.core.array.ArrayOptions.defaults().withIoThreads(ioThreads);
+        ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads);
         if (stripeCache.isPresent()) {
             try {
                 options = options.withStripeCacheSize(stripeCache.getAsInt());
@@ -89,31 +89,20 @@ final class ArrayManager {
                 throw new ControlException("array " + name + ": stripe_cache=" + stripeCache.getAsInt() + ": " + e.getMessage());
             }
         }
-        RaidArray engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble);
-        if (engine instanceof io.raid5d.core.array.Raid5Array r5) {
-            r5.addListener(new EngineEvents(name, events));
-            r5.setSpeedLimits(speedLimits);
-        }
+        Raid5Array engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble, bitmapFile.orElse(null));
+        engine.addListener(new EngineEvents(name, events));
+        engine.setSpeedLimits(speedLimits);
         MeteredRaidArray served = new MeteredRaidArray(engine, meters);
         EngineMeters.bind(engine, meters);
         ArrayControl control = ArrayControls.forEngine(engine);
         RaidBlockExport export = new RaidBlockExport(served);
-        arrays.put(name, new RunningArray(engine, served, export, control, bitmap, new ResyncRate(),
+        arrays.put(name, new RunningArray(engine, served, export, control, new ResyncRate(),
                 engine.status().resyncDoneSectors()));
         exports.add(export);
         LOG.info(() -> "array " + name + ": assembled from " + members + ", " + engine.sizeBytes() + " bytes, "
-                + engine.status().state());
+                + engine.status().state() + ", bitmap " + engine.bitmapLocation());
         events.publish(ArrayEvent.of(EventType.ASSEMBLED, name));
         return engine;
-    }
-
-    /** The internal bitmap's shape, read before assembly claims the members (assembly checks the rest). */
-    private static Optional<BitmapInfo> bitmapOf(List<Path> members) {
-        if (members.isEmpty()) {
-            return Optional.empty();
-        }
-        ProbedMember first = SuperblockProbe.probe(members.get(0));
-        return first.bitmap().map(BitmapInfo::internal);
     }
 
     synchronized RaidArray get(String name) throws ControlException {

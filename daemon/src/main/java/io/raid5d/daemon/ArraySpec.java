@@ -3,9 +3,31 @@ package io.raid5d.daemon;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
-/** An array named on the command line: {@code NAME=MEMBER,MEMBER,...}. */
-public record ArraySpec(String name, List<Path> members) {
+/**
+ * An array named on the command line: {@code --array NAME=MEMBER,MEMBER,...}, and its bitmap
+ * file if a {@code --bitmap NAME=FILE} names it.
+ */
+public record ArraySpec(String name, List<Path> members, Optional<Path> bitmapFile) {
+
+    public ArraySpec(String name, List<Path> members) {
+        this(name, members, Optional.empty());
+    }
+
+    public ArraySpec withBitmapFile(Path file) {
+        return new ArraySpec(name, members, Optional.of(file));
+    }
+
+    /** Parses {@code --bitmap NAME=FILE}: the array's bitmap file (md keeps file bitmaps outside the superblocks). */
+    public static Map.Entry<String, Path> parseBitmap(String text) {
+        int eq = text.indexOf('=');
+        if (eq <= 0 || eq == text.length() - 1) {
+            throw new IllegalArgumentException("--bitmap wants NAME=FILE but got '" + text + "'");
+        }
+        return Map.entry(text.substring(0, eq), Path.of(text.substring(eq + 1).trim()).toAbsolutePath().normalize());
+    }
 
     public static ArraySpec parse(String text) {
         int eq = text.indexOf('=');

@@ -7,7 +7,9 @@ import io.raid5d.daemon.config.DaemonConfig;
 import io.raid5d.daemon.control.ControlException;
 import io.raid5d.daemon.scan.ConfiguredArrays;
 import io.raid5d.daemon.scan.FoundArray;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -24,10 +26,38 @@ final class ConfiguredAssembly {
 
     private final DaemonConfig config;
     private final ArrayManager manager;
+    private final Map<String, Path> cliBitmapFiles; // --bitmap NAME=FILE, over the config's bitmap=FILE
 
     ConfiguredAssembly(DaemonConfig config, ArrayManager manager) {
+        this(config, manager, Map.of());
+    }
+
+    ConfiguredAssembly(DaemonConfig config, ArrayManager manager, Map<String, Path> cliBitmapFiles) {
         this.config = config;
         this.manager = manager;
+        this.cliBitmapFiles = Map.copyOf(cliBitmapFiles);
+    }
+
+    /**
+     * The bitmap file array {@code name} is assembled with: {@code --bitmap NAME=FILE}, else the
+     * config's {@code bitmap=FILE} (a value other than internal/none). md keeps file bitmaps
+     * outside the superblocks, so assembly must be told.
+     */
+    Optional<Path> bitmapFileFor(String name) {
+        if (cliBitmapFiles.containsKey(name)) {
+            return Optional.of(cliBitmapFiles.get(name));
+        }
+        return configuredBitmap(name).filter(ConfiguredAssembly::isFile)
+                .map(b -> Path.of(b).toAbsolutePath().normalize());
+    }
+
+    private Optional<String> configuredBitmap(String name) {
+        Optional<ArrayEntry> entry = config.arrays().stream().filter(a -> a.name().equals(name)).findFirst();
+        return entry.isPresent() ? config.bitmapFor(entry.get()) : config.bitmap();
+    }
+
+    private static boolean isFile(String bitmap) {
+        return !bitmap.equals("internal") && !bitmap.equals("none");
     }
 
     /** Assembles every configured array not yet running; returns the names that failed. */
@@ -45,7 +75,7 @@ final class ConfiguredAssembly {
             }
             FoundArray found = r.found().get();
             try {
-                manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false);
+                manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false, bitmapFileFor(name));
                 applySettings(name).forEach(LOG::warning);
             } catch (Exception e) {
                 LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
@@ -78,7 +108,14 @@ final class ConfiguredAssembly {
             return List.of(e.getMessage());
         }
         ArrayControl control = running.control();
-        if (bitmap.isPresent()) {
+        if (bitmap.isPresent() && isFile(bitmap.get())) {
+            // given to the assembly; here only checked, never grown into an existing file
+            String have = running.bitmap().map(BitmapInfo::location).orElse("none");
+            Path want = Path.of(bitmap.get()).toAbsolutePath().normalize();
+            if (!have.equals(want.toString()) && !cliBitmapFiles.containsKey(name)) {
+                warnings.add("array " + name + ": configured bitmap=" + bitmap.get() + " but it runs with " + have);
+            }
+        } else if (bitmap.isPresent()) {
             String have = running.bitmap().map(BitmapInfo::location).orElse("none");
             if (!have.equals(bitmap.get())) {
                 try {

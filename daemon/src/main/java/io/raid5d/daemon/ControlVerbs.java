@@ -52,7 +52,8 @@ final class ControlVerbs {
             }
             List<Path> members = new ArrayList<>();
             args.subList(1, args.size()).forEach(m -> members.add(Path.of(m)));
-            RaidArray a = manager.assemble(args.get(0), members, configured.stripeCache(args.get(0)), force);
+            RaidArray a = manager.assemble(args.get(0), members, configured.stripeCache(args.get(0)), force,
+                    configured.bitmapFileFor(args.get(0)));
             List<String> out = new ArrayList<>();
             out.add("assembled " + a.name() + ": " + a.sizeBytes() + " bytes, " + a.status().state());
             out.addAll(configured.applySettings(a.name()));

@@ -50,6 +50,10 @@ public final class Raid5Daemon implements Callable<Integer> {
             description = "assemble these members and serve them as export NAME (repeatable)")
     List<String> arrays = new ArrayList<>();
 
+    @Option(names = "--bitmap", paramLabel = "NAME=FILE",
+            description = "array NAME keeps its write-intent bitmap in FILE (made by 'raid5 create --bitmap FILE'; repeatable)")
+    List<String> bitmaps = new ArrayList<>();
+
     @Option(names = "--io-threads", paramLabel = "N", description = "member I/O threads per array (default: " + DaemonSettings.DEFAULT_IO_THREADS + ")")
     Integer ioThreads;
 
@@ -82,7 +86,7 @@ public final class Raid5Daemon implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays);
+        DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays, bitmaps);
         InetSocketAddress bind = settings.listen();
         ShutdownSignals signals = new ShutdownSignals();
         signals.install();
@@ -94,7 +98,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
         manager.setForceAssemble(forceAssemble);
         manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
-        ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager);
+        ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
         WatchdogPinger watchdog = null;
@@ -102,7 +106,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         NbdServer nbd = null;
         try {
             for (ArraySpec spec : settings.cliArrays()) {
-                manager.assemble(spec.name(), spec.members());
+                manager.assemble(spec.name(), spec.members(), configured.stripeCache(spec.name()), false, spec.bitmapFile());
                 configured.applySettings(spec.name()).forEach(LOG::warning);
             }
             List<String> missing = configured.assembleAll();

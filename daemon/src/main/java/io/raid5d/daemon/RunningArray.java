@@ -1,6 +1,7 @@
 package io.raid5d.daemon;
 
 import io.raid5d.core.array.ArrayStatus;
+import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.daemon.array.ArrayControl;
 import io.raid5d.daemon.array.BitmapInfo;
@@ -10,11 +11,19 @@ import java.util.Optional;
 
 /**
  * One array the daemon runs: the engine, the metered view the NBD export uses, its management
- * control, the bitmap shape read at assembly, the resync rate the status ticker keeps, and
+ * control, its bitmap as it is now, the resync rate the status ticker keeps, and
  * the in-sync sectors at assembly (where a resync started).
  */
 record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, ArrayControl control,
-                    Optional<BitmapInfo> bitmap, ResyncRate resyncRate, long resyncFromSectors) {
+                    ResyncRate resyncRate, long resyncFromSectors) {
+
+    /** The write-intent bitmap the array has now (it may change with grow --bitmap). */
+    Optional<BitmapInfo> bitmap() {
+        if (engine instanceof Raid5Array array) {
+            return array.bitmapHeader().map(h -> BitmapInfo.of(array.bitmapLocation(), h));
+        }
+        return Optional.empty();
+    }
 
     String name() {
         return engine.name();
@@ -24,6 +33,6 @@ record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, 
         ArrayStatus s = engine.status();
         Optional<io.raid5d.core.array.ArrayHealth> health = engine instanceof io.raid5d.core.array.Raid5Array r5
                 ? Optional.of(r5.health()) : Optional.empty();
-        return new ArrayView(s, bitmap, s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0, health);
+        return new ArrayView(s, bitmap(), s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0, health);
     }
 }

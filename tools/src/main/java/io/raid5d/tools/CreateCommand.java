@@ -1,5 +1,6 @@
 package io.raid5d.tools;
 
+import io.raid5d.bitmap.FileBitmapStore;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
@@ -40,8 +41,13 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "--layout", paramLabel = "LAYOUT", description = "left-symmetric (default), left-asymmetric, right-symmetric, right-asymmetric, parity-first, parity-last")
     String layout = "left-symmetric";
 
-    @Option(names = {"-b", "--bitmap"}, paramLabel = "internal|none", description = "write-intent bitmap (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-b", "--bitmap"}, paramLabel = "internal|none|FILE",
+            description = "write-intent bitmap: on the members, none, or in a new file the daemon is told of at assembly (default: ${DEFAULT-VALUE})")
     String bitmap = "internal";
+
+    @Option(names = {"-d", "--delay"}, paramLabel = "SECONDS",
+            description = "bitmap daemon_sleep: seconds between passes that clear idle bits (default: 5)")
+    int delay = io.raid5d.bitmap.format.BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
 
     @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "bytes of member space per bitmap bit (default: 64M)")
     String bitmapChunk;
@@ -72,9 +78,12 @@ final class CreateCommand implements Callable<Integer> {
         NewArrayPlan.BitmapKind bitmapKind = switch (bitmap) {
             case "internal" -> NewArrayPlan.BitmapKind.INTERNAL;
             case "none" -> NewArrayPlan.BitmapKind.NONE;
-            default -> throw new IllegalArgumentException("--bitmap " + bitmap
-                    + ": only 'internal' and 'none' are supported so far (bitmap files come with the write-intent bitmap work)");
+            default -> NewArrayPlan.BitmapKind.FILE;
         };
+        Path bitmapFile = bitmapKind == NewArrayPlan.BitmapKind.FILE ? Path.of(bitmap) : null;
+        if (bitmapFile != null && Files.exists(bitmapFile)) {
+            throw new IllegalArgumentException("bitmap file " + bitmapFile + " already exists");
+        }
         long chunkBytes = Sizes.parseBytes(chunk);
         long usedBytes = size == null ? 0 : Sizes.parseBytes(size);
         Layout parsedLayout = Layout.fromName(layout);
@@ -114,7 +123,7 @@ final class CreateCommand implements Callable<Integer> {
             }
             NewArrayPlan.Request request = new NewArrayPlan.Request().name(arrayName).raidDisks(raidDevices)
                     .chunkBytes(chunkBytes).layout(parsedLayout).requestedSizeBytes(usedBytes).bitmap(bitmapKind)
-                    .assumeClean(clean);
+                    .assumeClean(clean).daemonSleepSeconds(delay);
             if (bitmapChunk != null) {
                 request.bitmapChunkBytes(Sizes.parseBytes(bitmapChunk));
             }
@@ -126,10 +135,18 @@ final class CreateCommand implements Callable<Integer> {
             }
             NewArrayPlan plan = NewArrayPlan.plan(request);
             plan.warnings().forEach(w -> spec.commandLine().getErr().println("raid5: warning: " + w));
+            if (bitmapFile != null) {
+                // The file first: superblocks that name no bitmap are harmless if it fails.
+                FileBitmapStore.create(bitmapFile, plan.bitmapSuperblock(), !clean).close();
+            }
             plan.writeTo(devices);
             spec.commandLine().getOut().printf("raid5: array %s created: %d members, %dK chunk, %s, %d bytes, UUID %s%s%n",
                     plan.setName(), raidDevices, chunkBytes / 1024, parsedLayout.mdName(), plan.arrayBytes(),
                     MdUuid.format(plan.setUuid()), clean ? "" : " (parity is built by a resync when it is first assembled)");
+            if (bitmapFile != null) {
+                spec.commandLine().getOut().printf("raid5: bitmap file %s; give it at assembly: raid5d --array %s=... --bitmap %s=%s%n",
+                        bitmapFile, plan.setName(), plan.setName(), bitmapFile.toAbsolutePath());
+            }
             return 0;
         } finally {
             for (MemberDevice d : devices) {

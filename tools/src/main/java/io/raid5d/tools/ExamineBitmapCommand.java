@@ -31,7 +31,8 @@ final class ExamineBitmapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (MemberDevice dev = MemberDevices.open(target, true)) {
+        // No lock: like mdadm -X, this may look at the bitmap of a running array.
+        try (MemberDevice dev = MemberDevices.openForInspection(target)) {
             BitmapSuperblock bsb;
             ByteBuffer bits;
             Superblock sb = memberSuperblock(dev);

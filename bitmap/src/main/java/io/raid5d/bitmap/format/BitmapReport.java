@@ -40,8 +40,11 @@ public final class BitmapReport {
                 ? "Allow write behind, max " + sb.getWriteBehind() : "Normal");
         line(out, "Sync Size", Long.toUnsignedString(sb.getSyncSize() / 2) + MdHumanSize.suffix(sb.getSyncSize() * 512));
         double percent = 100.0 * dirtyBits / (totalBits == 0 ? 1 : totalBits);
-        line(out, "Bitmap", String.format(Locale.ROOT, "%d bits (chunks), %d dirty (%2.1f%%)",
-                totalBits, dirtyBits, percent));
+        // printf in C rounds the exact binary value, ties to even (4 of 64 is 6.2%); Java's %f
+        // rounds half up, so round here as glibc does.
+        String shown = new java.math.BigDecimal(percent).setScale(1, java.math.RoundingMode.HALF_EVEN).toPlainString();
+        line(out, "Bitmap", String.format(Locale.ROOT, "%d bits (chunks), %d dirty (%2s%%)",
+                totalBits, dirtyBits, shown));
         return out.toString();
     }
 

@@ -146,6 +146,10 @@ class BitmapFormatTest {
         String r = BitmapReport.format("f", b, 15, 0);
         assertTrue(r.contains("      Write Mode : Allow write behind, max 10\n"), r);
         assertTrue(r.contains("           State : Out of date\n"), r);
+        // C's printf rounds ties to even (mdadm -X prints 6.2% for 4 of 64), and exact values otherwise
+        assertTrue(BitmapReport.format("f", b, 64, 4).contains("4 dirty (6.2%)\n"));
+        assertTrue(BitmapReport.format("f", b, 64, 12).contains("12 dirty (18.8%)\n"));
+        assertTrue(BitmapReport.format("f", b, 1024, 1).contains("1 dirty (0.1%)\n"));
         assertEquals("4 KB", BitmapReport.chunkSize(4096));
         assertEquals("64 MB", BitmapReport.chunkSize(64L << 20));
         assertEquals("1 GB", BitmapReport.chunkSize(1L << 30));

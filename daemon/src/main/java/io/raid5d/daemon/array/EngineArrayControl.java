@@ -65,7 +65,7 @@ public final class EngineArrayControl implements ArrayControl {
 
     @Override
     public void growBitmap(String bitmap) throws ControlException {
-        throw new ControlException("grow --bitmap " + array.name() + ": " + UnavailableArrayControl.BITMAP);
+        new BitmapGrower(array).grow(bitmap);
     }
 
     @Override

@@ -23,12 +23,47 @@ public final class ArrayMetadata {
 
     private final MemberSet members;
     private final Superblock[] superblocks; // by role; guarded by this
-    private final WriteIntentLog bitmap; // the write-intent log: md updates it before the superblocks
+    private WriteIntentLog bitmap; // the write-intent log: md updates it before the superblocks; guarded by this
 
     public ArrayMetadata(MemberSet members, List<Superblock> byRole, WriteIntentLog bitmap) {
         this.members = members;
         this.superblocks = byRole.toArray(new Superblock[0]);
         this.bitmap = bitmap;
+    }
+
+    /** The array's log from now on (the array wraps the assembled log to make it switchable). */
+    synchronized void useLog(WriteIntentLog log) {
+        this.bitmap = log;
+    }
+
+    /** Copies of the superblocks, by role. */
+    public synchronized List<Superblock> superblocks() {
+        List<Superblock> out = new java.util.ArrayList<>(superblocks.length);
+        for (Superblock sb : superblocks) {
+            out.add(sb.copy());
+        }
+        return out;
+    }
+
+    /**
+     * A new write-intent bitmap takes over (grow --bitmap): {@code next} (already complete and
+     * durable) records the new events first, then every superblock says where the bitmap is:
+     * {@code internalBitmapOffset} sectors after the superblock (bitmap feature bit set), or,
+     * with 0, nowhere (feature bit clear: no bitmap, or a file md is told of at assembly).
+     */
+    public synchronized void switchBitmap(WriteIntentLog next, int internalBitmapOffset) throws IOException {
+        long events = superblocks[0].getEvents() + 1;
+        next.recordEvents(events);
+        for (Superblock sb : superblocks) {
+            if (internalBitmapOffset != 0) {
+                sb.setFeatureMap(sb.getFeatureMap() | Superblock.FEATURE_BITMAP_OFFSET);
+                sb.setBitmapOffset(internalBitmapOffset);
+            } else {
+                sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_BITMAP_OFFSET);
+                sb.setBitmapOffset(0);
+            }
+        }
+        writeAll(events, superblocks[0].getResyncOffset());
     }
 
     /** Member sector from which a resync must run; {@code Long.MAX_VALUE} if the array is in sync. */

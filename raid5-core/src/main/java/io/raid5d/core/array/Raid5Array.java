@@ -5,7 +5,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
+import io.raid5d.core.intent.SwitchableWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.resync.ParityResync;
 import io.raid5d.core.resync.StripeSync;
@@ -26,8 +28,10 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -37,14 +41,15 @@ import java.util.logging.Logger;
  * resync, which syncs stripes through the same cache.
  */
 public final class Raid5Array implements RaidArray, MeterBinder {
+    private static final Logger LOG = Logger.getLogger(Raid5Array.class.getName());
+
     private final String name;
     private final MemberSet members;
     private final Geometry geometry;
     private final ArrayMetadata metadata;
-    private final WriteIntentLog intentLog;
+    private final SwitchableWriteIntentLog intentLog;
     private final StripeEngine engine;
     private final ParityResync resync;
-    private static final Logger LOG = Logger.getLogger(Raid5Array.class.getName());
     private static final long CHECKPOINT_NANOS = 1_000_000_000L; // recovery_offset written at most once a second
     private final List<ArrayListener> listeners = new CopyOnWriteArrayList<>();
     private volatile StripeSweep.SpeedLimits speedLimits = StripeSweep.SpeedLimits.MD_DEFAULTS;
@@ -54,14 +59,22 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     private StripeSweep scrub;
     private String scrubKind = "idle";
     private volatile long mismatchCount;
+    private final Object switchLock = new Object(); // one bitmap switch at a time
+    private int daemonSleepSeconds; // for the next bitmap made at run time; guarded by switchLock
+    // bitmap page writes and syncs of logs switched away from, so the counters never go back
+    private final AtomicLong retiredPageWrites = new AtomicLong();
+    private final AtomicLong retiredSyncs = new AtomicLong();
 
     public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
         this.name = name;
         this.members = members;
         this.geometry = members.geometry();
         this.metadata = metadata;
-        this.intentLog = intentLog;
-        this.engine = new StripeEngine(name, members, intentLog, options.engineConfig(), options.meterRegistry());
+        this.intentLog = intentLog instanceof SwitchableWriteIntentLog s ? s : new SwitchableWriteIntentLog(intentLog);
+        metadata.useLog(this.intentLog);
+        this.daemonSleepSeconds = intentLog instanceof BitmapWriteIntentLog b
+                ? b.bitmap().daemonSleepSeconds() : BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
+        this.engine = new StripeEngine(name, members, this.intentLog, options.engineConfig(), options.meterRegistry());
         bindTo(options.meterRegistry());
         this.resync = new ParityResync(name, geometry, new StripeSync() {
             @Override
@@ -81,12 +94,12 @@ public final class Raid5Array implements RaidArray, MeterBinder {
 
             @Override
             public WriteIntentLog.ResyncRange nextRange(long fromSector, long limitSector, long alignSectors) {
-                return intentLog.nextResync(fromSector, limitSector, alignSectors);
+                return Raid5Array.this.intentLog.nextResync(fromSector, limitSector, alignSectors);
             }
 
             @Override
             public void endRange(WriteIntentLog.ResyncRange range, boolean aborted) {
-                intentLog.endResync(range, aborted);
+                Raid5Array.this.intentLog.endResync(range, aborted);
             }
         });
         engine.setMemberFailures(new MemberFailures() {
@@ -114,14 +127,84 @@ public final class Raid5Array implements RaidArray, MeterBinder {
      */
     @Override
     public void bindTo(MeterRegistry registry) {
-        if (intentLog instanceof BitmapWriteIntentLog bitmapLog) {
-            var bitmap = bitmapLog.bitmap();
-            FunctionCounter.builder("raid5.bitmap.page.writes", bitmap, b -> b.pageWrites()).tag("array", name)
-                    .description("bitmap pages written (each dirty page once per batch)").register(registry);
-            FunctionCounter.builder("raid5.bitmap.syncs", bitmap, b -> b.storeSyncs()).tag("array", name)
-                    .description("bitmap syncs (one per batch that set new bits)").register(registry);
-            Gauge.builder("raid5.bitmap.bits.set", bitmap, b -> b.setBitCount()).tag("array", name)
-                    .description("bitmap bits set now").register(registry);
+        FunctionCounter.builder("raid5.bitmap.page.writes", this, a -> a.bitmapCount(true)).tag("array", name)
+                .description("bitmap pages written (each dirty page once per batch)").register(registry);
+        FunctionCounter.builder("raid5.bitmap.syncs", this, a -> a.bitmapCount(false)).tag("array", name)
+                .description("bitmap syncs (one per batch that set new bits)").register(registry);
+        Gauge.builder("raid5.bitmap.bits.set", this, a -> currentBitmap().map(b -> b.bitmap().setBitCount()).orElse(0L))
+                .tag("array", name).description("bitmap bits set now").register(registry);
+    }
+
+    private double bitmapCount(boolean pages) {
+        long now = currentBitmap().map(b -> pages ? b.bitmap().pageWrites() : b.bitmap().storeSyncs()).orElse(0L);
+        return now + (pages ? retiredPageWrites.get() : retiredSyncs.get());
+    }
+
+    private Optional<BitmapWriteIntentLog> currentBitmap() {
+        return intentLog.current() instanceof BitmapWriteIntentLog b ? Optional.of(b) : Optional.empty();
+    }
+
+    /** Where the write-intent bitmap is now: "internal", "none", or the bitmap file's path. */
+    public String bitmapLocation() {
+        return currentBitmap().map(BitmapWriteIntentLog::location).orElse("none");
+    }
+
+    /** The current bitmap's header (chunk size, bits, daemon_sleep), if the array has a bitmap. */
+    public Optional<BitmapSuperblock> bitmapHeader() {
+        return currentBitmap().map(b -> b.bitmap().header());
+    }
+
+    /**
+     * Adds, removes or moves the write-intent bitmap while the array runs (mdadm --grow --bitmap),
+     * from one kind to another (internal, none, a new file; mdadm wants a step through none, raid5d
+     * moves directly: the new bitmap covers everything before it takes over).
+     * The new bitmap is made with every bit set and durable, then the superblocks are updated
+     * (bitmap first), then new writes go to it; the old log is closed (a file's lock released)
+     * once the writes it counted have ended. Waits for a previous switch's old log to drain first.
+     *
+     * @throws IllegalArgumentException with a one-line reason when the change is refused
+     *         (the bitmap it has already, no room for an internal bitmap, the file exists)
+     */
+    public void switchWriteIntentLog(BitmapTarget target) throws IOException {
+        synchronized (switchLock) {
+            String have = bitmapLocation();
+            if (members.degraded()) {
+                // The bitmap is what a re-add recovers from; md also refuses bitmap changes now.
+                throw new IllegalArgumentException("array " + name + " is degraded: rebuild it before changing its bitmap");
+            }
+            if (target.kind() == BitmapTarget.Kind.NONE && have.equals("none")) {
+                throw new IllegalArgumentException("array " + name + " has no bitmap to remove");
+            }
+            if (target.location().equals(have)) {
+                throw new IllegalArgumentException("array " + name + " already has that bitmap (" + have + ")");
+            }
+            try {
+                intentLog.awaitDrained();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the previous bitmap drained", e);
+            }
+            long checkpoint = resync.checkpoint();
+            long resyncOffset = checkpoint >= geometry.memberSectors() ? ArrayMetadata.IN_SYNC : checkpoint;
+            WriteIntentLogBuilder.Built built = WriteIntentLogBuilder.build(target, members, metadata.superblocks(),
+                    metadata.events(), resyncOffset, daemonSleepSeconds);
+            WriteIntentLog next = built.log();
+            try {
+                metadata.switchBitmap(next, built.internalBitmapOffset());
+            } catch (IOException | RuntimeException e) {
+                next.close();
+                throw e;
+            }
+            currentBitmap().ifPresent(old -> {
+                daemonSleepSeconds = old.bitmap().daemonSleepSeconds();
+                retiredPageWrites.addAndGet(old.bitmap().pageWrites());
+                retiredSyncs.addAndGet(old.bitmap().storeSyncs());
+            });
+            intentLog.switchTo(next);
+            if (next instanceof BitmapWriteIntentLog b) {
+                b.startDaemon();
+            }
+            LOG.info(() -> "array " + name + ": write-intent bitmap " + have + " -> " + target.location());
         }
     }
 
@@ -589,7 +672,8 @@ public final class Raid5Array implements RaidArray, MeterBinder {
         return engine.metrics();
     }
 
-    public WriteIntentLog writeIntentLog() {
+    /** The array's (switchable) write-intent log. */
+    public SwitchableWriteIntentLog writeIntentLog() {
         return intentLog;
     }
 
@@ -637,6 +721,12 @@ public final class Raid5Array implements RaidArray, MeterBinder {
 
     @Override
     public void close() throws IOException {
+        synchronized (switchLock) { // a grow --bitmap in progress finishes first
+            closeNow();
+        }
+    }
+
+    private void closeNow() throws IOException {
         try {
             resync.stop();
             StripeSweep r;

@@ -5,6 +5,10 @@ import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.bitmap.FileBitmapStore;
+import io.raid5d.bitmap.format.BitmapFormatException;
+import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
@@ -15,6 +19,7 @@ import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,7 +99,7 @@ public final class ArrayAssembler {
      */
     public static Raid5Array assembleDevices(String name, List<MemberDevice> devices, ArrayOptions options, boolean force)
             throws AssemblyException, IOException {
-        return start(name, openDevices(devices), options, force);
+        return start(name, openDevices(devices), options, force, null);
     }
 
     /** Assembles a writable array with default options and {@code ioThreads} member I/O threads, and starts it. */
@@ -108,7 +113,7 @@ public final class ArrayAssembler {
      * from {@code options}.
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
-        return assemble(name, paths, options, false);
+        return assemble(name, paths, options, false, null);
     }
 
     /**
@@ -117,18 +122,37 @@ public final class ArrayAssembler {
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force)
             throws AssemblyException, IOException {
-        return start(name, open(paths, false, true), options, force);
+        return assemble(name, paths, options, force, null);
     }
 
-    private static Raid5Array start(String name, AssembledMembers am, ArrayOptions options, boolean force)
+    /** As {@link #assemble(String, List, ArrayOptions, boolean, Path)} without force. */
+    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, Path bitmapFile)
             throws AssemblyException, IOException {
+        return assemble(name, paths, options, false, bitmapFile);
+    }
+
+    /**
+     * As {@link #assemble(String, List, ArrayOptions, boolean)}, with the array's bitmap in the file
+     * {@code bitmapFile} (null: the superblocks say which bitmap, as usual). md keeps a file bitmap
+     * outside the superblocks, so mdadm is told the file at assembly; so is this. The file is locked
+     * exclusively (a busy file is refused by name) until the array stops or the bitmap is removed,
+     * and must belong to this array (same UUID and size).
+     */
+    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force,
+                                      Path bitmapFile) throws AssemblyException, IOException {
+        return start(name, open(paths, false, true), options, force, bitmapFile);
+    }
+
+    private static Raid5Array start(String name, AssembledMembers am, ArrayOptions options, boolean force,
+                                    Path bitmapFile) throws AssemblyException, IOException {
         if (am.members().degraded() && !am.reference().isClean() && !force) {
             am.close();
             throw new AssemblyException("array " + name + " (" + MdUuid.format(am.reference().getSetUuid()) + ") is not"
                     + " started: " + WRITE_HOLE);
         }
         try {
-            WriteIntentLog log = options.writeIntentLog().open(am.members(), am.superblocks());
+            WriteIntentLog log = bitmapFile == null ? options.writeIntentLog().open(am.members(), am.superblocks())
+                    : openBitmapFile(bitmapFile, am.reference());
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), log);
             Raid5Array array;
             try {
@@ -141,6 +165,35 @@ public final class ArrayAssembler {
             return array;
         } catch (IOException | RuntimeException e) {
             am.close();
+            throw e;
+        }
+    }
+
+    private static WriteIntentLog openBitmapFile(Path file, Superblock ref) throws AssemblyException, IOException {
+        String arrayId = MdUuid.format(ref.getSetUuid()) + " (" + ref.getSetName() + ")";
+        if (ref.hasBitmap()) {
+            throw new AssemblyException("array " + arrayId + " has an internal bitmap; bitmap file " + file
+                    + " cannot be used with it");
+        }
+        FileBitmapStore store;
+        try {
+            store = FileBitmapStore.open(file);
+        } catch (IOException e) {
+            throw new AssemblyException(e.getMessage(), e);
+        }
+        try {
+            ByteBuffer head = store.readArea();
+            BitmapSuperblock header = BitmapSuperblock.decode(head);
+            if (!Arrays.equals(header.getUuid(), ref.getSetUuid())) {
+                throw new AssemblyException(file + ": bitmap file belongs to array " + MdUuid.format(header.getUuid())
+                        + ", not " + arrayId);
+            }
+            return BitmapWriteIntentLog.open(store, ref);
+        } catch (BitmapFormatException e) {
+            store.close();
+            throw new AssemblyException(e.getMessage(), e);
+        } catch (IOException | RuntimeException | AssemblyException e) {
+            store.close();
             throw e;
         }
     }

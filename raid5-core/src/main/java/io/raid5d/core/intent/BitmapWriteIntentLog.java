@@ -33,13 +33,16 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     private final WriteIntentBitmap bitmap;
     private final BitmapStore store;
     private final ScheduledExecutorService thread; // batch writes and daemon passes
-    private final BitmapDaemon daemon;
+    private final String location;
+    private final Object daemonLock = new Object();
+    private BitmapDaemon daemon; // guarded by daemonLock; null until started
 
-    private BitmapWriteIntentLog(WriteIntentBitmap bitmap, BitmapStore store, ScheduledExecutorService thread) {
+    private BitmapWriteIntentLog(WriteIntentBitmap bitmap, BitmapStore store, ScheduledExecutorService thread,
+                                 String location) {
         this.bitmap = bitmap;
         this.store = store;
         this.thread = thread;
-        this.daemon = BitmapDaemon.start(bitmap, thread);
+        this.location = location;
     }
 
     /**
@@ -59,8 +62,19 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
         return open(InternalBitmapStore.of(devices, superblocks), ref);
     }
 
-    /** Opens the bitmap in {@code store} for the array {@code ref} describes. */
+    /** Opens the bitmap in {@code store} for the array {@code ref} describes, its daemon running. */
     public static BitmapWriteIntentLog open(BitmapStore store, Superblock ref) throws IOException {
+        BitmapWriteIntentLog log = open(store, ref, ref.getResyncOffset());
+        log.startDaemon();
+        return log;
+    }
+
+    /**
+     * Opens the bitmap in {@code store} for the array {@code ref} describes, as if its superblocks
+     * said {@code resyncOffset} (set bits from there on are NEEDED); the daemon, which clears idle
+     * bits, does not run until {@link #startDaemon()}.
+     */
+    public static BitmapWriteIntentLog open(BitmapStore store, Superblock ref, long resyncOffset) throws IOException {
         ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raid5-bitmap-" + ref.getSetName());
             t.setDaemon(true);
@@ -68,10 +82,10 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
         });
         try {
             WriteIntentBitmap bitmap = WriteIntentBitmap.open(store, new BitmapOpenOptions()
-                    .arrayUuid(ref.getSetUuid()).arrayEvents(ref.getEvents()).resyncOffset(ref.getResyncOffset())
+                    .arrayUuid(ref.getSetUuid()).arrayEvents(ref.getEvents()).resyncOffset(resyncOffset)
                     .componentSectors(ref.getSize()).degraded(false).writer(thread));
-            bitmap.openMessages().forEach(m -> LOG.warning(ref.getSetName() + ": " + m));
-            return new BitmapWriteIntentLog(bitmap, store, thread);
+            return new BitmapWriteIntentLog(bitmap, store, thread,
+                    store instanceof InternalBitmapStore ? "internal" : store.describe());
         } catch (BitmapFormatException e) {
             thread.shutdownNow();
             throw new IOException(store.describe() + ": " + e.getMessage(), e);
@@ -83,6 +97,20 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
 
     public WriteIntentBitmap bitmap() {
         return bitmap;
+    }
+
+    /** "internal", or the bitmap file's path. */
+    public String location() {
+        return location;
+    }
+
+    /** Starts the daemon that clears idle bits every daemon_sleep (once; later calls do nothing). */
+    public void startDaemon() {
+        synchronized (daemonLock) {
+            if (daemon == null) {
+                daemon = BitmapDaemon.start(bitmap, thread);
+            }
+        }
     }
 
     @Override
@@ -202,7 +230,11 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
 
     @Override
     public void close() throws IOException {
-        daemon.close();
+        synchronized (daemonLock) {
+            if (daemon != null) {
+                daemon.close();
+            }
+        }
         try {
             bitmap.close();
         } finally {

@@ -50,6 +50,25 @@ public final class MemberDevices {
                 attrs.isDirectory() ? "a directory" : null);
     }
 
+    /**
+     * Opens a regular file read-only without taking its lock, to look at it while a daemon runs
+     * it (as {@code mdadm -E}/{@code -X} read members of a running array); anything else is
+     * opened as {@link #open open(path, true)} does.
+     */
+    public static MemberDevice openForInspection(Path path) throws MemberOpenException {
+        if (!Files.isRegularFile(path)) {
+            return open(path, true);
+        }
+        String name = path.toString();
+        FileChannel channel = openChannel(path, name, true);
+        try {
+            return new FileMemberDevice(name, channel, () -> { }, channel.size(), false, true);
+        } catch (IOException e) {
+            closeQuietly(channel, e);
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+    }
+
     private static MemberDevice openFile(Path path, String name, boolean readOnly) throws MemberOpenException {
         FileChannel channel = openChannel(path, name, readOnly);
         try {

@@ -74,6 +74,7 @@ public final class NewArrayPlan {
         private BitmapKind bitmap = BitmapKind.INTERNAL;
         private long bitmapChunkBytes;
         private boolean assumeClean;
+        private int daemonSleepSeconds = BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
         private Instant createdAt;
         private Random random;
 
@@ -136,6 +137,12 @@ public final class NewArrayPlan {
         /** Declare the members' parity already consistent (mdadm --assume-clean). */
         public Request assumeClean(boolean clean) {
             this.assumeClean = clean;
+            return this;
+        }
+
+        /** The bitmap's daemon_sleep (mdadm --delay): seconds between passes that clear idle bits. */
+        public Request daemonSleepSeconds(int seconds) {
+            this.daemonSleepSeconds = seconds;
             return this;
         }
 
@@ -262,7 +269,7 @@ public final class NewArrayPlan {
         long bmSpace;
         if (kind == BitmapKind.INTERNAL) {
             long bitmapChunk = internalBitmapChunk(size, r.bitmapChunkBytes);
-            bsb = newBitmap(setUuid, size, bitmapChunk);
+            bsb = newBitmap(setUuid, size, bitmapChunk, r.daemonSleepSeconds);
             bmSpace = bsb.areaBytes(4096) / 512;
             featureMap |= Superblock.FEATURE_BITMAP_OFFSET;
             bitmapOffset = INTERNAL_BITMAP_OFFSET;
@@ -274,7 +281,7 @@ public final class NewArrayPlan {
             if (kind == BitmapKind.FILE) {
                 long bitmapChunk = r.bitmapChunkBytes == 0 ? DEFAULT_BITMAP_CHUNK_BYTES : r.bitmapChunkBytes;
                 checkBitmapChunk(bitmapChunk);
-                bsb = newBitmap(setUuid, size, bitmapChunk);
+                bsb = newBitmap(setUuid, size, bitmapChunk, r.daemonSleepSeconds);
             }
             bmSpace = chooseBitmapSpace(size);
         }
@@ -370,7 +377,17 @@ public final class NewArrayPlan {
      * is refused, as mdadm refuses it.
      */
     static long internalBitmapChunk(long sizeSectors, long requested) {
-        long room = chooseBitmapSpace(sizeSectors);
+        return internalBitmapChunk(sizeSectors, requested, chooseBitmapSpace(sizeSectors));
+    }
+
+    /**
+     * The internal bitmap chunk for {@code sizeSectors} per member when {@code roomSectors} are free
+     * for the bitmap (header and bits); {@code requested} 0 = default (at least 64 MiB).
+     *
+     * @throws IllegalArgumentException when no chunk fits or the requested one does not
+     */
+    public static long internalBitmapChunk(long sizeSectors, long requested, long roomSectors) {
+        long room = roomSectors;
         if (room <= 1) {
             throw new IllegalArgumentException("members are too small for an internal bitmap (" + sizeSectors
                     + " sectors used per member)");
@@ -397,6 +414,20 @@ public final class NewArrayPlan {
         return chunk;
     }
 
+    /**
+     * Sectors free for an internal bitmap at {@link #INTERNAL_BITMAP_OFFSET} on the member {@code sb}
+     * describes: up to the bad-block log if one is reserved after that point, else up to the data
+     * (v1.2: superblock at 8 sectors, data after it). 0 when there is none.
+     */
+    public static long internalBitmapRoomSectors(Superblock sb) {
+        long start = INTERNAL_BITMAP_OFFSET;
+        long end = sb.getDataOffset() - sb.getSuperOffset();
+        if (sb.getBblogSize() > 0 && sb.getBblogOffset() >= start && sb.getBblogOffset() < end) {
+            end = sb.getBblogOffset();
+        }
+        return Math.max(0, end - start);
+    }
+
     private static void checkBitmapChunk(long bytes) {
         if (bytes < 4096 || Long.bitCount(bytes) != 1 || bytes > MAX_BITMAP_CHUNK_BYTES) {
             throw new IllegalArgumentException("bitmap chunk " + bytes + " bytes is not a power of two between 4 KiB "
@@ -404,7 +435,11 @@ public final class NewArrayPlan {
         }
     }
 
-    private static BitmapSuperblock newBitmap(byte[] setUuid, long sizeSectors, long chunkBytes) {
+    private static BitmapSuperblock newBitmap(byte[] setUuid, long sizeSectors, long chunkBytes, int daemonSleep) {
+        if (daemonSleep < 1 || daemonSleep > 15 * 60) {
+            throw new IllegalArgumentException("bitmap delay (daemon_sleep) " + daemonSleep
+                    + " s is outside 1..900 seconds");
+        }
         BitmapSuperblock b = new BitmapSuperblock();
         b.setVersion(BitmapSuperblock.VERSION_HI);
         b.setUuid(setUuid);
@@ -412,7 +447,7 @@ public final class NewArrayPlan {
         b.setEventsCleared(0);
         b.setSyncSize(sizeSectors);
         b.setChunkSize((int) chunkBytes);
-        b.setDaemonSleep(BitmapSuperblock.DEFAULT_DAEMON_SLEEP);
+        b.setDaemonSleep(daemonSleep);
         return b;
     }
 

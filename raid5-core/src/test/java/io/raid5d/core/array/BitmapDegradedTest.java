@@ -45,7 +45,7 @@ class BitmapDegradedTest {
             devices.add(new FaultInjectingMemberDevice(MemberDevices.open(p, false)));
         }
         Raid5Array array = ArrayAssembler.assembleDevices("bd", devices, ArrayOptions.defaults().withIoThreads(4));
-        WriteIntentBitmap bitmap = ((BitmapWriteIntentLog) array.writeIntentLog()).bitmap();
+        WriteIntentBitmap bitmap = ((BitmapWriteIntentLog) array.writeIntentLog().current()).bitmap();
         byte[] model = new byte[(int) array.sizeBytes()];
         Random r = new Random(4);
         try {

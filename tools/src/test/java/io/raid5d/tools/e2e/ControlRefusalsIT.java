@@ -53,7 +53,7 @@ class ControlRefusalsIT {
             refused(d, "re-add ref: array ref is not degraded", "re-add", "ref", members.get(1).toString());
             refused(d, "fail ref: " + dir.resolve("other.img") + " is not a member of array ref", "fail", "ref",
                     dir.resolve("other.img").toString());
-            refused(d, "grow --bitmap ref: the write-intent bitmap engine is not available yet", "grow", "ref", "--bitmap", "none");
+            refused(d, "grow --bitmap ref: array ref already has that bitmap (internal)", "grow", "ref", "--bitmap", "internal");
             refused(d, "stripe-cache ref: stripe cache size must be 17..32768", "stripe-cache", "ref", "16");
             refused(d, "no array named nope is running (running: ref)", "fail", "nope", members.get(1).toString());
             assertEquals(before, d.raid5("detail", "ref", "--json").requireOk().out(), "nothing changed");
