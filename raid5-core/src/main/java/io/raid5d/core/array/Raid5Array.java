@@ -75,6 +75,9 @@ public final class Raid5Array implements RaidArray, MeterBinder {
         this.daemonSleepSeconds = intentLog instanceof BitmapWriteIntentLog b
                 ? b.bitmap().daemonSleepSeconds() : BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
         this.engine = new StripeEngine(name, members, this.intentLog, options.engineConfig(), options.meterRegistry());
+        // A member whose bitmap copy cannot be written is failed, as md does. Off the bitmap's
+        // I/O path: failing a member writes the superblocks, which updates the bitmap first.
+        this.intentLog.onMemberFailure((role, error) -> CompletableFuture.runAsync(() -> engine.failMember(role, error)));
         bindTo(options.meterRegistry());
         this.resync = new ParityResync(name, geometry, new StripeSync() {
             @Override

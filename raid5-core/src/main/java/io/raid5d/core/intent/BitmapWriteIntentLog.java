@@ -36,6 +36,7 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     private final String location;
     private final Object daemonLock = new Object();
     private BitmapDaemon daemon; // guarded by daemonLock; null until started
+    private volatile java.util.function.BiConsumer<Integer, IOException> memberFailure = (role, e) -> { };
 
     private BitmapWriteIntentLog(WriteIntentBitmap bitmap, BitmapStore store, ScheduledExecutorService thread,
                                  String location) {
@@ -84,8 +85,12 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
             WriteIntentBitmap bitmap = WriteIntentBitmap.open(store, new BitmapOpenOptions()
                     .arrayUuid(ref.getSetUuid()).arrayEvents(ref.getEvents()).resyncOffset(resyncOffset)
                     .componentSectors(ref.getSize()).degraded(false).writer(thread));
-            return new BitmapWriteIntentLog(bitmap, store, thread,
+            BitmapWriteIntentLog log = new BitmapWriteIntentLog(bitmap, store, thread,
                     store instanceof InternalBitmapStore ? "internal" : store.describe());
+            if (store instanceof InternalBitmapStore internal) {
+                internal.setMemberErrorListener((slot, member, error) -> log.memberFailure.accept(slot, error));
+            }
+            return log;
         } catch (BitmapFormatException e) {
             thread.shutdownNow();
             throw new IOException(store.describe() + ": " + e.getMessage(), e);
@@ -214,6 +219,11 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     @Override
     public long eventsCleared() {
         return bitmap.header().getEventsCleared();
+    }
+
+    @Override
+    public void onMemberFailure(java.util.function.BiConsumer<Integer, IOException> handler) {
+        memberFailure = handler;
     }
 
     @Override

@@ -75,6 +75,7 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
     private Runnable listener;
     private int nextGen;
     private boolean degraded; // what setDegraded said last; a new log is told at the switch
+    private java.util.function.BiConsumer<Integer, IOException> memberFailure; // given to every new log
 
     public SwitchableWriteIntentLog(WriteIntentLog initial) {
         this.current = new Entry(initial, nextGen++);
@@ -252,11 +253,16 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
             next.onBatchWritten(engineListener);
         }
         boolean wasDegraded;
+        java.util.function.BiConsumer<Integer, IOException> failureHandler;
         synchronized (this) {
             wasDegraded = degraded;
+            failureHandler = memberFailure;
         }
         if (wasDegraded) {
             next.setDegraded(true);
+        }
+        if (failureHandler != null) {
+            next.onMemberFailure(failureHandler);
         }
         Entry entry;
         List<Write> shadows = new ArrayList<>();
@@ -350,6 +356,16 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
         for (WriteIntentLog l : live) {
             l.setDegraded(nowDegraded);
         }
+    }
+
+    @Override
+    public void onMemberFailure(java.util.function.BiConsumer<Integer, IOException> handler) {
+        WriteIntentLog now;
+        synchronized (this) {
+            memberFailure = handler;
+            now = current.log;
+        }
+        now.onMemberFailure(handler);
     }
 
     @Override

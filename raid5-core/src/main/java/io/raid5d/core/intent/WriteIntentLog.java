@@ -84,6 +84,14 @@ public interface WriteIntentLog {
                              io.raid5d.core.superblock.Superblock superblock) throws IOException {
     }
 
+    /**
+     * Whom to tell when the log can no longer keep its copy on a member (a bitmap page write or
+     * sync to it failed): md fails such a member, else its stale copy could be loaded later.
+     * Called once by the array; the handler must not block (it is called on the log's I/O path).
+     */
+    default void onMemberFailure(java.util.function.BiConsumer<Integer, IOException> handler) {
+    }
+
     /** Releases what the log holds (threads, its store) once the engine no longer calls it. */
     default void close() throws IOException {
     }
