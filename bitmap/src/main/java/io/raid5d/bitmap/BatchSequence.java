@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
  * batch {@code <= seqWrite} is released. Batches are written one after another, so
  * {@code seqWrite} only grows and a batch's completion never releases a later batch.
  *
- * <p>Guarded by {@link WriteIntentBitmap}'s state lock, except {@link #written()} (volatile).
+ * <p>Guarded by the bitmap's state lock ({@link BitmapState}), except {@link #written()} (volatile).
  */
 final class BatchSequence {
     static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);

@@ -111,6 +111,18 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** Polls the log until {@code line} matches (bounded: fails the test after {@code seconds}). */
+    Matcher awaitLog(Pattern line, int seconds) throws InterruptedException {
+        for (long i = 0; i < seconds * 10L; i++) {
+            Matcher m = line.matcher(log());
+            if (m.find()) {
+                return m;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no log line like /" + line + "/ within " + seconds + " s:\n" + log());
+    }
+
     /** SIGTERM, then wait for the exit; returns the exit status. */
     int stop() throws InterruptedException {
         process.destroy(); // SIGTERM
