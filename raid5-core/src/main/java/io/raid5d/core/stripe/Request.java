@@ -7,5 +7,5 @@ package io.raid5d.core.stripe;
  */
 abstract class Request {
     /** Attaches as much as heads allow; true when fully attached. Engine lock held. */
-    abstract boolean attach(StripeEngine engine);
+    abstract boolean attach(RequestAdmission admission);
 }

@@ -1,5 +1,6 @@
 package io.raid5d.core.stripe;
 
+import io.raid5d.core.parity.Parity;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
@@ -81,6 +82,24 @@ final class StripeHead {
             }
         }
         return true;
+    }
+
+    /** The page of {@code target} = XOR of every other member's page (all must hold valid bytes). The pass owns the head. */
+    void rebuildPage(int target) {
+        ByteBuffer[] srcs = new ByteBuffer[devs.length - 1];
+        int j = 0;
+        for (int m = 0; m < devs.length; m++) {
+            if (m != target) {
+                srcs[j++] = devs[m].page;
+            }
+        }
+        Parity.compute(devs[target].page.duplicate(), srcs, srcs.length);
+    }
+
+    /** Lock held, all other pages up to date: reconstructs the lost member's page into the cache (one page of XOR). */
+    void reconstruct(int lost) {
+        rebuildPage(lost);
+        devs[lost].uptodate = true;
     }
 
     void clearCache() {

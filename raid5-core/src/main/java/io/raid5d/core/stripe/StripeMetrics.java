@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The engine's meters, all tagged {@code array=NAME}. Counters and summaries are thread-safe;
- * gauges read volatile snapshots the engine keeps under its lock.
+ * gauges read volatile snapshots the stripe cache keeps under its lock.
  *
  * <pre>
  * raid5.stripe.cache.size         gauge    configured stripe heads
@@ -40,7 +40,7 @@ public final class StripeMetrics {
     final DistributionSummary batchStripes;
     final DistributionSummary memberWriteBytes;
 
-    StripeMetrics(MeterRegistry registry, String array, StripeEngine engine) {
+    StripeMetrics(MeterRegistry registry, String array, StripeCache cache) {
         this.registry = registry;
         Tags tags = Tags.of("array", array);
         rmw = add(Counter.builder("raid5.stripe.writes").tags(tags).tag("method", "rmw")
@@ -57,13 +57,13 @@ public final class StripeMetrics {
                 .description("stripe heads per full-stripe write batch").register(registry));
         memberWriteBytes = add(DistributionSummary.builder("raid5.member.write.bytes").tags(tags).baseUnit("bytes")
                 .description("bytes per member write request").register(registry));
-        gauge("raid5.stripe.cache.size", tags, engine, e -> e.cacheSize);
-        gauge("raid5.stripe.active", tags, engine, e -> e.activeCount);
-        gauge("raid5.stripe.inactive", tags, engine, e -> e.inactiveCount);
-        gauge("raid5.stripe.list", tags.and("list", "handle"), engine, e -> e.handleCount);
-        gauge("raid5.stripe.list", tags.and("list", "delayed"), engine, e -> e.delayedCount);
-        gauge("raid5.stripe.list", tags.and("list", "bitmap"), engine, e -> e.bitmapCount);
-        gauge("raid5.stripe.waiting", tags, engine, e -> e.waitingCount);
+        gauge("raid5.stripe.cache.size", tags, cache, c -> c.cacheSize);
+        gauge("raid5.stripe.active", tags, cache, c -> c.activeCount);
+        gauge("raid5.stripe.inactive", tags, cache, c -> c.inactiveCount);
+        gauge("raid5.stripe.list", tags.and("list", "handle"), cache, c -> c.handleCount);
+        gauge("raid5.stripe.list", tags.and("list", "delayed"), cache, c -> c.delayedCount);
+        gauge("raid5.stripe.list", tags.and("list", "bitmap"), cache, c -> c.bitmapCount);
+        gauge("raid5.stripe.waiting", tags, cache, c -> c.waitingCount);
     }
 
     private <M extends Meter> M add(M m) {
@@ -71,8 +71,8 @@ public final class StripeMetrics {
         return m;
     }
 
-    private void gauge(String name, Tags tags, StripeEngine engine, ToDoubleFunction<StripeEngine> f) {
-        meters.add(Gauge.builder(name, engine, f).tags(tags).register(registry));
+    private void gauge(String name, Tags tags, StripeCache cache, ToDoubleFunction<StripeCache> f) {
+        meters.add(Gauge.builder(name, cache, f).tags(tags).register(registry));
     }
 
     /** Removes this array's meters (so the same name can be assembled again). */

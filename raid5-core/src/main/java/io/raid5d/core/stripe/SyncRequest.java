@@ -51,7 +51,7 @@ final class SyncRequest extends Request {
     }
 
     @Override
-    boolean attach(StripeEngine engine) {
-        return engine.attachSync(this);
+    boolean attach(RequestAdmission admission) {
+        return admission.attachSync(this);
     }
 }

@@ -68,7 +68,7 @@ final class WriteRequest extends Request {
     }
 
     @Override
-    boolean attach(StripeEngine engine) {
-        return engine.attachWrite(this);
+    boolean attach(RequestAdmission admission) {
+        return admission.attachWrite(this);
     }
 }

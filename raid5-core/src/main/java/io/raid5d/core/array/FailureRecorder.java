@@ -1,0 +1,49 @@
+package io.raid5d.core.array;
+
+import io.raid5d.core.stripe.MemberFailures;
+import java.io.IOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * What the array does when the engine reports a member error: records the failure in the
+ * superblocks of the remaining members before anything is acknowledged, and tells listeners;
+ * counts corrected reads. Called on engine I/O threads (failure lock held), may block.
+ */
+final class FailureRecorder implements MemberFailures {
+    private static final Logger LOG = Logger.getLogger(Raid5Array.class.getName());
+
+    private final String name;
+    private final MemberSet members;
+    private final ArrayMetadata metadata;
+    private final ArrayEvents events;
+
+    FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events) {
+        this.name = name;
+        this.members = members;
+        this.metadata = metadata;
+        this.events = events;
+    }
+
+    @Override
+    public void memberFailed(int role, Throwable cause) {
+        String path = members.member(role) != null ? members.member(role).path() : "role " + role;
+        LOG.severe(() -> "array " + name + ": member " + path + " is faulty"
+                + (cause == null ? "" : " (" + cause.getMessage() + ")") + (members.failed() ? "; the array has failed"
+                : "; running degraded"));
+        try {
+            metadata.memberFaulty(role);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "array " + name + ": could not record the failure of " + path + " in the superblocks", e);
+        }
+        events.fire(ArrayListener.Kind.FAIL, path, 0);
+        events.fire(members.failed() ? ArrayListener.Kind.ARRAY_FAILED : ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
+    }
+
+    @Override
+    public void correctedRead(int role) {
+        metadata.correctedRead(role);
+        LOG.warning(() -> "array " + name + ": read error on " + members.paths().get(role)
+                + " corrected by rewriting the reconstructed block");
+    }
+}

@@ -1,0 +1,196 @@
+package io.raid5d.core.stripe;
+
+import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.intent.WriteIntentLog;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The member reads a pass needs before it can go on (write pre-reads, sync-pass reads): one
+ * I/O task per head reads every page marked {@code reading}; read errors are repaired as md does
+ * (reconstruct, write back) or fail members; then the head goes back to the handle list to be
+ * planned again, or its pass fails when the array failed. The reads own the head meanwhile.
+ */
+final class PreReads {
+    private static final int PAGE = StripeEngine.PAGE;
+
+    private final StripeCache cache;
+    private final MemberIo io;
+    private final MemberSet members;
+    private final MemberFaults faults;
+    private final RequestCompletion completion;
+    private final WriteIntentLog log;
+    private final int raidDisks;
+
+    PreReads(StripeCache cache, MemberIo io, MemberSet members, MemberFaults faults, RequestCompletion completion,
+             WriteIntentLog log) {
+        this.cache = cache;
+        this.io = io;
+        this.members = members;
+        this.faults = faults;
+        this.completion = completion;
+        this.log = log;
+        this.raidDisks = members.geometry().raidDisks();
+    }
+
+    void submitReads(StripeHead sh) {
+        long column = (sh.key % cache.columnsPerChunk) * PAGE;
+        io.submit(new MemberIo.Task() {
+            long failedMask; // members whose read failed
+            Throwable firstError;
+
+            @Override
+            public void run() {
+                for (int m = 0; m < raidDisks; m++) {
+                    Dev d = sh.devs[m];
+                    if (d.reading) {
+                        try {
+                            members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
+                        } catch (IOException | RuntimeException e) {
+                            failedMask |= 1L << m;
+                            if (firstError == null) {
+                                firstError = e;
+                            }
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public void done(Throwable error) {
+                if (error == null && failedMask != 0) {
+                    error = repairReadErrors(sh, failedMask, firstError);
+                }
+                readsDone(sh, error);
+            }
+        });
+    }
+
+    /**
+     * On the I/O thread that saw read errors, while the pass owns {@code sh}: md's read-error
+     * handling. With one bad member and a whole array, read every other page, reconstruct the bad
+     * one, write it back (a corrected read) or, if that fails too, fail the member; the page is
+     * then up to date in the cache either way. Otherwise the erring members fail.
+     *
+     * @return null when the pass may go on (its reads are good), else the error that fails it
+     */
+    private Throwable repairReadErrors(StripeHead sh, long failedMask, Throwable cause) {
+        for (int m = 0; m < raidDisks; m++) {
+            if ((failedMask & (1L << m)) != 0 && !members.readable(m, (sh.key + 1) * StripeEngine.PAGE_SECTORS)) {
+                // Lost since the pass was planned: drop the read, the re-plan reconstructs the page.
+                sh.devs[m].reading = false;
+                failedMask &= ~(1L << m);
+            }
+        }
+        if (failedMask == 0) {
+            return null;
+        }
+        int bad = Long.numberOfTrailingZeros(failedMask);
+        if (Long.bitCount(failedMask) > 1 || members.degraded()) {
+            for (int m = 0; m < raidDisks; m++) {
+                if ((failedMask & (1L << m)) != 0) {
+                    faults.failMember(m, cause);
+                }
+            }
+            return members.failed() ? faults.arrayFailed() : cause;
+        }
+        long column = (sh.key % cache.columnsPerChunk) * PAGE;
+        boolean[] valid = new boolean[raidDisks];
+        cache.lock.lock();
+        try {
+            for (int m = 0; m < raidDisks; m++) {
+                Dev d = sh.devs[m];
+                valid[m] = m != bad && (d.uptodate || d.reading);
+            }
+        } finally {
+            cache.lock.unlock();
+        }
+        for (int m = 0; m < raidDisks; m++) {
+            if (m == bad || valid[m]) {
+                continue;
+            }
+            Dev d = sh.devs[m];
+            try {
+                members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
+                d.reading = true; // marked up to date with the pass's reads
+            } catch (IOException | RuntimeException e) {
+                faults.failMember(m, e); // a second bad member: the block is lost
+                faults.failMember(bad, cause);
+                return faults.arrayFailed();
+            }
+        }
+        Dev b = sh.devs[bad];
+        sh.rebuildPage(bad);
+        try {
+            members.member(bad).write(members.rowAddress(bad, sh.row) + column, b.pageView());
+            faults.correctedRead(bad);
+        } catch (IOException | RuntimeException e) {
+            faults.failMember(bad, e);
+        }
+        b.reading = true; // up to date now (reconstructed)
+        return null;
+    }
+
+    private void readsDone(StripeHead sh, Throwable error) {
+        List<Piece> failed = null;
+        List<SyncRequest> failedSyncs = null;
+        boolean endWrite = false;
+        cache.lock.lock();
+        try {
+            for (Dev d : sh.devs) {
+                if (d.reading) {
+                    d.reading = false;
+                    d.uptodate = error == null;
+                }
+            }
+            if (error == null) {
+                sh.phase = sh.planPhase;
+                cache.toHandle(sh);
+                cache.updateGauges();
+                return;
+            }
+            // The reads could not be repaired (the array failed): the pass fails its requests.
+            if (sh.planPhase == StripeHead.WRITE_PLAN) {
+                failed = new ArrayList<>();
+                for (Dev d : sh.devs) {
+                    for (Piece p = d.toWriteHead; p != null; p = p.next) {
+                        failed.add(p);
+                    }
+                    d.drain();
+                    d.writing = null;
+                }
+                endWrite = true;
+            } else {
+                failedSyncs = new ArrayList<>(sh.syncing);
+                sh.syncing = null;
+            }
+            sh.phase = StripeHead.IO; // keep it owned until endWrite is done
+        } finally {
+            cache.lock.unlock();
+        }
+        if (endWrite) {
+            log.endWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, false, members.degraded());
+        }
+        cache.lock.lock();
+        try {
+            sh.phase = StripeHead.IDLE;
+            sh.prereadActive = false;
+            cache.release(sh);
+            cache.updateGauges();
+        } finally {
+            cache.unlockAndFinish();
+        }
+        if (failed != null) {
+            for (Piece p : failed) {
+                completion.pieceDone(p.request, error);
+            }
+        }
+        if (failedSyncs != null) {
+            for (SyncRequest s : failedSyncs) {
+                s.future.completeExceptionally(error);
+                completion.requestDone();
+            }
+        }
+    }
+}

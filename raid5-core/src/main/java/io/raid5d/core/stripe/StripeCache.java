@@ -1,0 +1,191 @@
+package io.raid5d.core.stripe;
+
+import io.raid5d.core.geometry.Geometry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The stripe heads and the lists that say what each one waits for (md's stripe hash table and
+ * handle, delayed, bitmap and inactive lists), the queue of requests waiting for a free head,
+ * and the engine lock (md's {@code device_lock}) that guards all of them. Owns the head
+ * lifecycle: {@link #getHead} (reuse by key, or recycle the least recently used free head),
+ * {@link #wake}, {@link #release}, {@link #destroy}.
+ *
+ * <p>Lock rules: {@link #lock} guards the table, every list, the wait queue, the head state and
+ * the pending-piece queues. It is held only for bookkeeping and for copying cache hits out of
+ * pages; never across member I/O, parity computation, bitmap calls, or future completion
+ * (requests finished while admitting go to {@link #deferred} and are completed by
+ * {@link #unlockAndFinish}). Callers' threads (Netty event loops) only take it briefly and never
+ * wait for a free head: a request that finds none is queued.
+ */
+final class StripeCache {
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition work = lock.newCondition(); // workers: handle list or unplug
+    final int columnsPerChunk;
+    private final Geometry geometry;
+    private final int raidDisks;
+    // --- guarded by lock ---
+    final StripeTable table;
+    final StripeList inactive = new StripeList("inactive");
+    final StripeList handle = new StripeList("handle");
+    final StripeList delayed = new StripeList("delayed");
+    final StripeList bitmap = new StripeList("bitmap");
+    final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    final ArrayList<WriteRequest> deferred = new ArrayList<>(); // finish after unlock
+    int totalHeads;
+    int targetHeads;
+    boolean draining; // close() began: nothing is delayed any more
+    boolean stopping; // close() is stopping the workers: new requests fail
+    // --- set once by the engine before any of its threads starts (Thread.start publishes them) ---
+    private RequestAdmission admission;
+    private RequestCompletion completion;
+    // gauge snapshots (read by metrics without the lock; plain ints are never torn)
+    volatile int cacheSize;
+    volatile int activeCount;
+    volatile int inactiveCount;
+    volatile int handleCount;
+    volatile int delayedCount;
+    volatile int bitmapCount;
+    volatile int waitingCount;
+
+    StripeCache(Geometry geometry, int stripeCacheSize) {
+        this.geometry = geometry;
+        this.raidDisks = geometry.raidDisks();
+        this.columnsPerChunk = geometry.chunkBytes() / StripeEngine.PAGE;
+        this.table = new StripeTable(stripeCacheSize);
+        this.targetHeads = stripeCacheSize;
+        for (int i = 0; i < stripeCacheSize; i++) {
+            inactive.addLast(newHead());
+            totalHeads++;
+        }
+        updateGauges();
+    }
+
+    void connect(RequestAdmission admission, RequestCompletion completion) {
+        this.admission = admission;
+        this.completion = completion;
+    }
+
+    StripeHead newHead() {
+        return new StripeHead(raidDisks, StripeEngine.PAGE);
+    }
+
+    /** The head for stripe {@code key}: cached, or the least recently used free one. Null when all are busy. Lock held. */
+    StripeHead getHead(long key) {
+        StripeHead sh = table.get(key);
+        if (sh != null) {
+            if (sh.on == inactive) {
+                inactive.remove(sh);
+            }
+            return sh;
+        }
+        sh = inactive.pollFirst();
+        if (sh == null) {
+            return null;
+        }
+        if (sh.key >= 0) {
+            table.remove(sh);
+        }
+        sh.key = key;
+        sh.row = key / columnsPerChunk;
+        sh.parityMember = geometry.parityDisk(sh.row);
+        sh.clearCache();
+        sh.urgent = false;
+        sh.prereadActive = false;
+        table.insert(sh);
+        return sh;
+    }
+
+    /** New work on {@code sh}: if nobody owns it and it is on no list, it goes to the handle list. Lock held. */
+    void wake(StripeHead sh) {
+        if (sh.active || sh.phase == StripeHead.IO) {
+            return;
+        }
+        if (sh.on == null) {
+            handle.addLast(sh);
+            work.signal();
+        } else if (sh.on == delayed && (sh.urgent || sh.fullyOverwritten(StripeEngine.FULL_MASK))) {
+            delayed.remove(sh);
+            sh.prereadActive = true;
+            handle.addLast(sh);
+            work.signal();
+        }
+    }
+
+    /** Ready to work: onto the handle list, and a worker is woken. Lock held, head on no list. */
+    void toHandle(StripeHead sh) {
+        handle.addLast(sh);
+        work.signal();
+    }
+
+    /** A head whose owner is done with it: free if idle, else back to the handle list. Lock held, head on no list. */
+    void release(StripeHead sh) {
+        sh.active = false;
+        if (sh.hasWork()) {
+            handle.addLast(sh);
+            work.signal();
+            return;
+        }
+        if (totalHeads > targetHeads) {
+            destroy(sh);
+        } else {
+            inactive.addLast(sh);
+        }
+        if (!waiting.isEmpty()) {
+            admission.admitWaiters();
+        }
+    }
+
+    /** Removes a head for good (a cache shrink). Lock held. */
+    void destroy(StripeHead sh) {
+        if (sh.key >= 0) {
+            table.remove(sh);
+        }
+        sh.key = -1;
+        sh.dead = true;
+        totalHeads--;
+    }
+
+    /** Releases every delayed stripe. Lock held. */
+    void activateDelayed() {
+        activateDelayed(Long.MAX_VALUE);
+    }
+
+    /** Releases delayed stripes parked at or before unplug generation {@code upTo} (the list is in park order). Lock held. */
+    void activateDelayed(long upTo) {
+        StripeHead h;
+        while ((h = delayed.peekFirst()) != null && h.delayedAt <= upTo) {
+            delayed.remove(h);
+            h.prereadActive = true;
+            handle.addLast(h);
+        }
+        work.signalAll();
+    }
+
+    /** Unlocks, then completes the write requests that finished while the lock was held. */
+    void unlockAndFinish() {
+        if (deferred.isEmpty()) {
+            lock.unlock();
+            return;
+        }
+        WriteRequest[] done = deferred.toArray(new WriteRequest[0]);
+        deferred.clear();
+        lock.unlock();
+        for (WriteRequest w : done) {
+            completion.finishWrite(w);
+        }
+    }
+
+    /** Lock held. */
+    void updateGauges() {
+        cacheSize = targetHeads;
+        inactiveCount = inactive.size();
+        activeCount = totalHeads - inactive.size();
+        handleCount = handle.size();
+        delayedCount = delayed.size();
+        bitmapCount = bitmap.size();
+        waitingCount = waiting.size();
+    }
+}

@@ -1,0 +1,127 @@
+package io.raid5d.core.stripe;
+
+import io.raid5d.core.intent.WriteIntentLog;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The {@code raid5-stripe-NAME-N} threads (md's raid5d): each takes the next head from the
+ * handle list and runs its state machine (md's handle_stripe), or does a pending unplug, or
+ * writes the open bitmap batch when nothing is ready but stripes wait on the bitmap list.
+ */
+final class StripeWorkers {
+    private static final Logger LOG = Logger.getLogger(StripeEngine.class.getName());
+
+    private final String name;
+    private final StripeCache cache;
+    private final UnplugPolicy unplug;
+    private final WriteIntentLog log;
+    private final WritePlanner writes;
+    private final SyncPass syncs;
+    private final Thread[] threads;
+
+    StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntentLog log,
+                  WritePlanner writes, SyncPass syncs) {
+        this.name = name;
+        this.cache = cache;
+        this.unplug = unplug;
+        this.log = log;
+        this.writes = writes;
+        this.syncs = syncs;
+        this.threads = new Thread[count];
+    }
+
+    void start() {
+        for (int i = 0; i < threads.length; i++) {
+            threads[i] = new Thread(this::workerLoop, "raid5-stripe-" + name + "-" + (i + 1));
+            threads[i].setDaemon(true);
+            threads[i].start();
+        }
+    }
+
+    /** Waits for every worker to end (after {@code cache.stopping} was set). */
+    boolean join() {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        return interrupted;
+    }
+
+    private void workerLoop() {
+        while (true) {
+            StripeHead sh = null;
+            boolean doUnplug = false;
+            boolean flushBitmap = false;
+            cache.lock.lock();
+            try {
+                while (!cache.stopping && cache.handle.isEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
+                    cache.work.awaitUninterruptibly();
+                }
+                if (unplug.takePending()) {
+                    doUnplug = true;
+                } else if (cache.handle.isEmpty() && unplug.bitmapBatchDue()) {
+                    // md's raid5d: nothing ready to handle but stripes wait for the bitmap, so now
+                    // is a good time to write the open batch. Delayed stripes stay delayed.
+                    unplug.takeBitmapBatch();
+                    flushBitmap = true;
+                } else if (cache.handle.isEmpty()) {
+                    return; // stopping
+                } else {
+                    sh = cache.handle.pollFirst();
+                    sh.active = true;
+                }
+            } finally {
+                cache.lock.unlock();
+            }
+            try {
+                if (doUnplug) {
+                    unplug.unplugNow();
+                } else if (flushBitmap) {
+                    log.unplug(); // its listener moves the settled stripes to the handle list
+                } else {
+                    handleStripe(sh);
+                }
+            } catch (RuntimeException | Error e) {
+                // A bug in the engine: fail loudly in the log rather than killing the worker silently.
+                LOG.log(Level.SEVERE, "array " + name + ": stripe handling failed", e);
+            }
+        }
+    }
+
+    /** md's handle_stripe: the worker owns {@code sh} ({@code active}). */
+    private void handleStripe(StripeHead sh) {
+        boolean start = false;
+        cache.lock.lock();
+        try {
+            if (sh.phase == StripeHead.IDLE) {
+                if (sh.hasPendingWrites()) {
+                    sh.phase = StripeHead.WRITE_PLAN;
+                    start = true;
+                } else if (sh.hasPendingSyncs()) {
+                    sh.phase = StripeHead.SYNC_PLAN;
+                } else {
+                    cache.release(sh);
+                    cache.updateGauges();
+                    return;
+                }
+            }
+        } finally {
+            cache.unlockAndFinish();
+        }
+        if (start) {
+            sh.bmSeq = unplug.startWrite(sh);
+        }
+        if (sh.phase == StripeHead.WRITE_PLAN) {
+            writes.planWrite(sh);
+        } else {
+            syncs.planSync(sh);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.raid5d.core.stripe;
+
+import io.raid5d.core.intent.WriteIntentLog;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * When parked stripes go back to work (md's plugging): a write pass that needs pre-reads is
+ * parked on the delayed list, one waiting for its bitmap batch on the bitmap list. An unplug
+ * (end of a client burst, FLUSH, FUA, the timer, close) closes the bitmap batch and releases
+ * them; too many delayed stripes, or every busy head parked while requests wait, release them
+ * at once. Owns the unplug timer thread {@code raid5-unplug-NAME}.
+ *
+ * <p>Fields marked so are guarded by the engine lock ({@link StripeCache#lock});
+ * {@code startedSinceUnplug} is volatile: {@link #startWrite} runs outside the lock.
+ */
+final class UnplugPolicy {
+    private final StripeCache cache;
+    private final WriteIntentLog log;
+    private final long unplugDelayMicros;
+    private final ScheduledThreadPoolExecutor timer;
+    // --- guarded by cache.lock ---
+    private boolean timerArmed;
+    private boolean unplugPending;
+    private boolean forceUnplug; // the pending unplug releases every delayed stripe, not only aged ones
+    private long unplugGeneration; // unplugs done so far
+    // --- lock-free ---
+    private volatile boolean startedSinceUnplug; // a startWrite since the last log unplug
+
+    UnplugPolicy(String name, StripeCache cache, WriteIntentLog log, long unplugDelayMicros) {
+        this.cache = cache;
+        this.log = log;
+        this.unplugDelayMicros = unplugDelayMicros;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "raid5-unplug-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The write pass of {@code sh} starts: its bitmap batch (outside the lock, may block). */
+    long startWrite(StripeHead sh) {
+        long seq = log.startWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS);
+        startedSinceUnplug = true;
+        return seq;
+    }
+
+    /** End of a burst (see {@link StripeEngine#unplug}). Never blocks. */
+    void unplug() {
+        if (cache.delayedCount == 0 && cache.bitmapCount == 0 && !startedSinceUnplug) {
+            return;
+        }
+        requestUnplug(false);
+    }
+
+    void requestUnplug(boolean force) {
+        cache.lock.lock();
+        try {
+            forceUnplug |= force;
+            if (!unplugPending) {
+                unplugPending = true;
+                cache.work.signal();
+            }
+        } finally {
+            cache.lock.unlock();
+        }
+    }
+
+    /** An unplug that releases every delayed stripe is due now. Lock held. */
+    void forceLocked() {
+        unplugPending = true;
+        forceUnplug = true;
+        cache.work.signal();
+    }
+
+    /** Takes the pending unplug for this worker, if any. Lock held. */
+    boolean takePending() {
+        if (!unplugPending) {
+            return false;
+        }
+        unplugPending = false;
+        return true;
+    }
+
+    boolean pending() {
+        return unplugPending;
+    }
+
+    /** Stripes wait on the bitmap list and a startWrite opened a batch since the last log unplug. Lock held. */
+    boolean bitmapBatchDue() {
+        return startedSinceUnplug && !cache.bitmap.isEmpty();
+    }
+
+    /** A worker writes the open bitmap batch now (it calls {@code log.unplug()} after unlocking). Lock held. */
+    void takeBitmapBatch() {
+        startedSinceUnplug = false;
+    }
+
+    /** A worker owned {@code sh} and parks it on {@code list} (delayed or bitmap). Lock held. */
+    void park(StripeHead sh, StripeList list) {
+        sh.active = false;
+        sh.delayedAt = unplugGeneration;
+        list.addLast(sh);
+        if (list == cache.delayed && cache.delayed.size() > Math.max(1, cache.targetHeads / 4)) {
+            cache.activateDelayed(); // too many wait for an unplug: pre-read now
+        } else {
+            armTimer();
+        }
+        if (!cache.waiting.isEmpty()) {
+            unstick();
+        }
+    }
+
+    /**
+     * Requests wait for heads, and every busy head is parked (delayed or bitmap): nothing would
+     * free one before the timer, so release the delayed ones and ask for an unplug now. Lock held.
+     */
+    void unstick() {
+        int parked = cache.delayed.size() + cache.bitmap.size();
+        int inUse = cache.totalHeads - cache.inactive.size();
+        if (cache.handle.isEmpty() && inUse == parked && parked > 0) {
+            cache.activateDelayed();
+            if (!cache.bitmap.isEmpty()) {
+                forceLocked();
+            }
+        }
+    }
+
+    private void armTimer() {
+        if (!timerArmed && unplugDelayMicros > 0 && !cache.stopping) {
+            timerArmed = true;
+            timer.schedule(this::timerFired, unplugDelayMicros, TimeUnit.MICROSECONDS);
+        }
+    }
+
+    private void timerFired() {
+        cache.lock.lock();
+        try {
+            timerArmed = false;
+            forceLocked();
+        } finally {
+            cache.lock.unlock();
+        }
+    }
+
+    /** On a worker: close the bitmap batch, then release delayed stripes and settled bitmap stripes. */
+    void unplugNow() {
+        boolean bitmapWaits;
+        cache.lock.lock();
+        try {
+            bitmapWaits = !cache.bitmap.isEmpty();
+        } finally {
+            cache.lock.unlock();
+        }
+        if (startedSinceUnplug || bitmapWaits) {
+            startedSinceUnplug = false;
+            log.unplug();
+        }
+        cache.lock.lock();
+        try {
+            boolean all = forceUnplug || cache.draining;
+            forceUnplug = false;
+            unplugGeneration++;
+            cache.activateDelayed(all ? Long.MAX_VALUE : unplugGeneration - 2);
+            moveWrittenBitmapStripes();
+            cache.updateGauges();
+        } finally {
+            cache.unlockAndFinish();
+        }
+    }
+
+    /** The log's listener: another batch is durable. Any thread. */
+    void batchWritten() {
+        cache.lock.lock();
+        try {
+            moveWrittenBitmapStripes();
+            cache.updateGauges();
+        } finally {
+            cache.unlockAndFinish();
+        }
+    }
+
+    /** Lock held. */
+    private void moveWrittenBitmapStripes() {
+        StripeHead h = cache.bitmap.peekFirst();
+        while (h != null) {
+            StripeHead next = h.next;
+            if (log.isBatchWritten(h.bmSeq)) {
+                cache.bitmap.remove(h);
+                cache.toHandle(h);
+            }
+            h = next;
+        }
+    }
+
+    void shutdown() {
+        timer.shutdown();
+    }
+}

@@ -1,0 +1,143 @@
+package io.raid5d.core.stripe;
+
+import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.intent.WriteIntentLog;
+import java.util.List;
+
+/**
+ * Plans a write pass on a worker (md's handle_stripe_dirtying): waits for the pass's bitmap
+ * batch (bitmap list), counts reads as md does (reconstruct-write reads every data page not up
+ * to date and not fully overwritten; read-modify-write the old data of each written page and
+ * the parity), parks a pass that needs reads on the delayed list until released, then issues
+ * the pre-reads, or hands a full-stripe write to {@link FullStripeBatch}, or a ready pass to
+ * {@link WritePass}. In degraded mode every pass is a reconstruct-write.
+ */
+final class WritePlanner {
+    private static final int PAGE = StripeEngine.PAGE;
+    private static final int FULL_MASK = StripeEngine.FULL_MASK;
+
+    private final StripeCache cache;
+    private final MemberSet members;
+    private final WriteIntentLog log;
+    private final StripeMetrics metrics;
+    private final MemberFaults faults;
+    private final UnplugPolicy unplug;
+    private final PreReads preReads;
+    private final WritePass pass;
+    private final FullStripeBatch batch;
+    private final PassCompletion passEnd;
+    private final int raidDisks;
+    private volatile long syncedBelowSector = Long.MAX_VALUE; // resync frontier: stripes at/after it use RCW
+
+    WritePlanner(StripeCache cache, MemberSet members, WriteIntentLog log, StripeMetrics metrics, MemberFaults faults,
+                 UnplugPolicy unplug, PreReads preReads, WritePass pass, FullStripeBatch batch, PassCompletion passEnd) {
+        this.cache = cache;
+        this.members = members;
+        this.log = log;
+        this.metrics = metrics;
+        this.faults = faults;
+        this.unplug = unplug;
+        this.preReads = preReads;
+        this.pass = pass;
+        this.batch = batch;
+        this.passEnd = passEnd;
+        this.raidDisks = members.geometry().raidDisks();
+    }
+
+    /** Member sectors from the start known in sync; stripes beyond use reconstruct-write only (as md). */
+    void setSyncedBelow(long memberSector) {
+        syncedBelowSector = memberSector;
+    }
+
+    /** The worker owns {@code sh}, which is in WRITE_PLAN with its {@code bmSeq}. */
+    void planWrite(StripeHead sh) {
+        if (members.failed()) {
+            passEnd.failPass(sh, faults.arrayFailed());
+            return;
+        }
+        List<StripeHead> claimed = null;
+        boolean doReads = false;
+        cache.lock.lock();
+        try {
+            if (!log.isBatchWritten(sh.bmSeq)) {
+                unplug.park(sh, cache.bitmap);
+                cache.updateGauges();
+                return;
+            }
+            int pd = sh.parityMember;
+            int rcw = 0;
+            int rmw = sh.devs[pd].uptodate ? 0 : 1;
+            for (int m = 0; m < raidDisks; m++) {
+                if (m == pd) {
+                    continue;
+                }
+                Dev d = sh.devs[m];
+                if (!d.uptodate && !d.overwritten(FULL_MASK, PAGE)) {
+                    rcw++;
+                }
+                if (d.hasPendingWrite() && !d.uptodate) {
+                    rmw++;
+                }
+            }
+            // md: read-modify-write only when it needs strictly fewer reads, and never on a
+            // stripe the resync has not reached (its parity may be wrong; RCW makes it right).
+            boolean useRmw = rmw < rcw && (sh.key + 1) * StripeEngine.PAGE_SECTORS <= syncedBelowSector;
+            int reads = useRmw ? rmw : rcw;
+            int lost = faults.lostFor(sh);
+            boolean reconstruct = false;
+            if (lost >= 0) {
+                // Degraded: reconstruct-write, never reading the lost member. Its page, if it is a
+                // data page this pass does not fully overwrite, is rebuilt from all the others.
+                useRmw = false;
+                Dev ld = sh.devs[lost];
+                reconstruct = lost != pd && !ld.uptodate && !ld.overwritten(FULL_MASK, PAGE);
+                reads = 0;
+                for (int m = 0; m < raidDisks; m++) {
+                    Dev d = sh.devs[m];
+                    if (m != lost && !d.uptodate && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)))) {
+                        reads++;
+                    }
+                }
+                if (reads == 0 && reconstruct) {
+                    sh.reconstruct(lost); // every other page is up to date: one page of XOR
+                }
+            }
+            if (reads > 0) {
+                if (!sh.prereadActive && !sh.urgent && !cache.draining) {
+                    unplug.park(sh, cache.delayed);
+                    cache.updateGauges();
+                    return;
+                }
+                for (int m = 0; m < raidDisks; m++) {
+                    Dev d = sh.devs[m];
+                    d.reading = !d.uptodate && (useRmw ? (m == pd || d.hasPendingWrite())
+                            : (m != pd && !d.overwritten(FULL_MASK, PAGE)));
+                    if (lost >= 0) {
+                        d.reading = m != lost && !d.uptodate
+                                && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)));
+                    }
+                }
+                sh.planPhase = StripeHead.WRITE_PLAN;
+                sh.phase = StripeHead.IO;
+                sh.active = false; // owned by the reads from here
+                metrics.prereads.increment(reads);
+                doReads = true;
+            } else if (!useRmw && batch.enabled() && sh.fullyOverwritten(FULL_MASK)) {
+                claimed = batch.claimNeighbours(sh);
+            }
+            if (!doReads && (claimed == null || claimed.isEmpty())) {
+                sh.rmw = useRmw;
+                pass.drainPass(sh, sh.devs[pd].page);
+            }
+        } finally {
+            cache.unlockAndFinish();
+        }
+        if (doReads) {
+            preReads.submitReads(sh);
+        } else if (claimed != null && !claimed.isEmpty()) {
+            batch.writeBatch(sh, claimed);
+        } else {
+            pass.computeAndWrite(sh);
+        }
+    }
+}
