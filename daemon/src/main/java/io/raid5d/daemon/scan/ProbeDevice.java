@@ -30,6 +30,10 @@ final class ProbeDevice implements MemberDevice {
     }
 
     static ProbeDevice open(Path path) throws IOException {
+        if (io.raid5d.core.member.MemberDevices.isHeldByThisProcess(path)) {
+            // Reading it through a second descriptor and closing that would drop our own lock.
+            throw new IOException(path + ": a member of an array this daemon runs");
+        }
         int mode = (Integer) Files.getAttribute(path, "unix:mode");
         boolean block = (mode & S_IFMT) == S_IFBLK;
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);

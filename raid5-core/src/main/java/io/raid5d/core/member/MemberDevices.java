@@ -10,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Opens members exclusively: regular files under a file lock, block devices with O_EXCL. */
 public final class MemberDevices {
@@ -59,6 +61,10 @@ public final class MemberDevices {
         if (!Files.isRegularFile(path)) {
             return open(path, true);
         }
+        if (isHeldByThisProcess(path)) {
+            throw new MemberOpenException(path.toString(), MemberOpenException.Reason.BUSY,
+                    "a member this process holds; opening it again would drop its lock");
+        }
         String name = path.toString();
         FileChannel channel = openChannel(path, name, true);
         try {
@@ -66,6 +72,29 @@ public final class MemberDevices {
         } catch (IOException e) {
             closeQuietly(channel, e);
             throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+    }
+
+    /**
+     * Member files this process holds locked, by file key (device and inode, whatever the path's
+     * spelling). Java's file locks are POSIX record locks here: closing ANY descriptor of a file in
+     * this process drops the process's lock on it, so a held file must never be opened a second
+     * time in-process just to look at it (e.g. a scan for members): another process could then
+     * open a running member as free.
+     */
+    private static final Set<Object> HELD = ConcurrentHashMap.newKeySet();
+
+    /** True when this process holds {@code path} as an open member file. */
+    public static boolean isHeldByThisProcess(Path path) {
+        Object key = fileKey(path);
+        return key != null && HELD.contains(key);
+    }
+
+    private static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -81,7 +110,20 @@ public final class MemberDevices {
             if (lock == null) {
                 throw new MemberOpenException(name, MemberOpenException.Reason.BUSY, "locked by another process");
             }
-            return new FileMemberDevice(name, channel, lock, channel.size(), false, readOnly);
+            Object key = fileKey(path);
+            if (key != null) {
+                HELD.add(key);
+            }
+            AutoCloseable hold = () -> {
+                try {
+                    lock.close();
+                } finally {
+                    if (key != null) {
+                        HELD.remove(key);
+                    }
+                }
+            };
+            return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly);
         } catch (MemberOpenException e) {
             closeQuietly(channel, e);
             throw e;

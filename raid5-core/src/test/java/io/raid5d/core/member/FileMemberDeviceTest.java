@@ -159,4 +159,23 @@ class FileMemberDeviceTest {
             assertTrue(MemberOpenProbe.runInChildJvm(file, false).startsWith("BUSY"), "a writer may not join readers");
         }
     }
+
+    @Test
+    void inspectingAHeldMemberInProcessIsRefusedSoItsLockSurvives(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("held.img");
+        java.nio.file.Files.write(file, new byte[1 << 16]);
+        try (MemberDevice member = MemberDevices.open(file, false)) {
+            assertTrue(MemberDevices.isHeldByThisProcess(file));
+            assertTrue(MemberDevices.isHeldByThisProcess(dir.resolve("./held.img")), "any spelling of the path");
+            MemberOpenException e = org.junit.jupiter.api.Assertions.assertThrows(MemberOpenException.class,
+                    () -> MemberDevices.openForInspection(file));
+            assertEquals(MemberOpenException.Reason.BUSY, e.reason());
+            // Had it been opened and closed, the process's POSIX lock would be gone: a child sees it busy still.
+            assertTrue(MemberOpenProbe.runInChildJvm(file, false).startsWith("BUSY"), "the lock is still held");
+        }
+        org.junit.jupiter.api.Assertions.assertFalse(MemberDevices.isHeldByThisProcess(file));
+        try (MemberDevice look = MemberDevices.openForInspection(file)) {
+            assertEquals(1 << 16, look.sizeBytes());
+        }
+    }
 }
