@@ -83,7 +83,7 @@ public final class BitmapSuperblock {
         byte[] name = new byte[CLUSTER_NAME_BYTES];
         b.position(72);
         b.get(name);
-        sb.clusterName = cString(name);
+        sb.clusterName = MdFields.cString(name);
         sb.validate();
         return sb;
     }
@@ -197,14 +197,6 @@ public final class BitmapSuperblock {
         return (a + b - 1) / b;
     }
 
-    private static String cString(byte[] raw) {
-        int n = 0;
-        while (n < raw.length && raw[n] != 0) {
-            n++;
-        }
-        return new String(raw, 0, n, StandardCharsets.UTF_8);
-    }
-
     public int getMagic() {
         return MAGIC;
     }
@@ -223,10 +215,7 @@ public final class BitmapSuperblock {
     }
 
     public void setUuid(byte[] uuid) {
-        if (uuid.length != 16) {
-            throw new IllegalArgumentException("uuid must be 16 bytes, got " + uuid.length);
-        }
-        this.uuid = uuid.clone();
+        this.uuid = MdFields.uuid16(uuid);
     }
 
     public long getEvents() {

@@ -1,9 +1,8 @@
 package io.raid5d.core.superblock;
 
+import io.raid5d.bitmap.format.MdFields;
 import io.raid5d.core.geometry.Layout;
-
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -59,35 +58,36 @@ public final class Superblock {
     public static final int DEVFLAG_WRITE_MOSTLY = 1;
     public static final int DEVFLAG_FAILFAST = 2;
 
-    private static final int NAME_BYTES = 32;
+    static final int NAME_BYTES = 32; // set_name, also read by the codec
 
-    private int featureMap;
-    private byte[] setUuid = new byte[16];
-    private String setName = "";
-    private long ctime;
-    private int level = 5;
-    private Layout layout = Layout.LEFT_SYMMETRIC;
-    private long size;
-    private int chunkSectors;
-    private int raidDisks;
-    private int bitmapOffset;
-    private long dataOffset;
-    private long dataSize;
-    private long superOffset = V12_SUPER_OFFSET;
-    private long recoveryOffset;
-    private int devNumber;
-    private int cntCorrectedRead;
-    private byte[] deviceUuid = new byte[16];
-    private int devFlags;
-    private int bblogShift;
-    private int bblogSize;
-    private int bblogOffset;
-    private long utime;
-    private long events;
-    private long resyncOffset;
-    private int checksum;
-    private int expectedChecksum;
-    private int[] devRoles = new int[0];
+    // Package-private: SuperblockCodec reads and writes them as md lays them out.
+    int featureMap;
+    byte[] setUuid = new byte[16];
+    String setName = "";
+    long ctime;
+    int level = 5;
+    Layout layout = Layout.LEFT_SYMMETRIC;
+    long size;
+    int chunkSectors;
+    int raidDisks;
+    int bitmapOffset;
+    long dataOffset;
+    long dataSize;
+    long superOffset = V12_SUPER_OFFSET;
+    long recoveryOffset;
+    int devNumber;
+    int cntCorrectedRead;
+    byte[] deviceUuid = new byte[16];
+    int devFlags;
+    int bblogShift;
+    int bblogSize;
+    int bblogOffset;
+    long utime;
+    long events;
+    long resyncOffset;
+    int checksum;
+    int expectedChecksum;
+    int[] devRoles = new int[0];
 
     public Superblock() {
     }
@@ -100,7 +100,7 @@ public final class Superblock {
      *     or values that are impossible or that raid5d cannot run
      */
     public static Superblock decode(ByteBuffer src) throws SuperblockException {
-        return decode(src, true);
+        return SuperblockCodec.decode(src, true);
     }
 
     /**
@@ -108,154 +108,7 @@ public final class Superblock {
      * {@link #getExpectedChecksum()} tell it. For examining damaged members only.
      */
     public static Superblock decodeLenient(ByteBuffer src) throws SuperblockException {
-        return decode(src, false);
-    }
-
-    private static Superblock decode(ByteBuffer src, boolean verifyChecksum) throws SuperblockException {
-        if (src.remaining() < FIXED_SIZE) {
-            throw new SuperblockException("superblock buffer too short: " + src.remaining() + " bytes, need "
-                    + FIXED_SIZE);
-        }
-        ByteBuffer b = src.slice().order(ByteOrder.LITTLE_ENDIAN);
-        int magic = b.getInt(0);
-        if (magic != MAGIC) {
-            throw new SuperblockException(String.format(
-                    "no md superblock: magic is 0x%08x, expected 0x%08x", magic, MAGIC));
-        }
-        int major = b.getInt(4);
-        if (major != MAJOR_VERSION) {
-            throw new SuperblockException("unsupported md superblock major version " + Integer.toUnsignedString(major)
-                    + " (only version 1 is supported)");
-        }
-        int maxDev = b.getInt(220);
-        if (maxDev < 0 || maxDev > MAX_DEVS) {
-            throw new SuperblockException("impossible max_dev " + Integer.toUnsignedString(maxDev)
-                    + " (at most " + MAX_DEVS + ")");
-        }
-        if (b.remaining() < FIXED_SIZE + 2 * maxDev) {
-            throw new SuperblockException("superblock buffer too short for max_dev " + maxDev + ": "
-                    + b.remaining() + " bytes, need " + (FIXED_SIZE + 2 * maxDev));
-        }
-        Superblock sb = new Superblock();
-        sb.expectedChecksum = SuperblockChecksum.compute(b, maxDev); // before relative reads move b
-        sb.featureMap = b.getInt(8);
-        b.position(16);
-        b.get(sb.setUuid);
-        byte[] name = new byte[NAME_BYTES];
-        b.get(name);
-        sb.setName = cString(name);
-        sb.ctime = b.getLong(64);
-        sb.level = b.getInt(72);
-        int layoutCode = b.getInt(76);
-        sb.size = b.getLong(80);
-        sb.chunkSectors = b.getInt(88);
-        sb.raidDisks = b.getInt(92);
-        sb.bitmapOffset = b.getInt(96);
-        sb.dataOffset = b.getLong(128);
-        sb.dataSize = b.getLong(136);
-        sb.superOffset = b.getLong(144);
-        sb.recoveryOffset = b.getLong(152);
-        sb.devNumber = b.getInt(160);
-        sb.cntCorrectedRead = b.getInt(164);
-        b.position(168);
-        b.get(sb.deviceUuid);
-        sb.devFlags = b.get(184) & 0xff;
-        sb.bblogShift = b.get(185) & 0xff;
-        sb.bblogSize = b.getShort(186) & 0xffff;
-        sb.bblogOffset = b.getInt(188);
-        sb.utime = b.getLong(192);
-        sb.events = b.getLong(200);
-        sb.resyncOffset = b.getLong(208);
-        sb.checksum = b.getInt(SuperblockChecksum.CSUM_OFFSET);
-        sb.devRoles = new int[maxDev];
-        for (int i = 0; i < maxDev; i++) {
-            sb.devRoles[i] = b.getShort(FIXED_SIZE + 2 * i) & 0xffff;
-        }
-        // A damaged superblock is reported as such, not as whatever impossible value the damage made.
-        if (verifyChecksum && sb.checksum != sb.expectedChecksum) {
-            throw new SuperblockException(String.format(
-                    "bad superblock checksum: expected %08x found %08x", sb.expectedChecksum, sb.checksum));
-        }
-        sb.validate(layoutCode);
-        return sb;
-    }
-
-    private void validate(int layoutCode) throws SuperblockException {
-        int unknown = featureMap & ~FEATURE_ALL;
-        if (unknown != 0) {
-            throw new SuperblockException(String.format("unknown feature bits 0x%x in feature_map 0x%x",
-                    unknown, featureMap));
-        }
-        if ((featureMap & FEATURE_UNSUPPORTED) != 0) {
-            throw new SuperblockException(String.format(
-                    "feature_map 0x%x uses %s, which raid5d does not support", featureMap,
-                    unsupportedFeatureNames(featureMap & FEATURE_UNSUPPORTED)));
-        }
-        if (level != 5) {
-            throw new SuperblockException("unsupported RAID level " + level + " (raid5d runs raid5 only)");
-        }
-        try {
-            layout = Layout.fromMdCode(layoutCode);
-        } catch (IllegalArgumentException e) {
-            throw new SuperblockException("unsupported RAID-5 layout " + Integer.toUnsignedString(layoutCode), e);
-        }
-        if (superOffset != V12_SUPER_OFFSET) {
-            throw new SuperblockException("super_offset is " + Long.toUnsignedString(superOffset)
-                    + " sectors, but a v1.2 superblock lives at sector " + V12_SUPER_OFFSET);
-        }
-        if (chunkSectors < 8 || Integer.bitCount(chunkSectors) != 1) {
-            throw new SuperblockException("impossible chunk size " + Integer.toUnsignedString(chunkSectors)
-                    + " sectors (must be a power of two, at least 4 KiB)");
-        }
-        if (raidDisks < 2 || raidDisks > devRoles.length) {
-            throw new SuperblockException("impossible raid_disks " + Integer.toUnsignedString(raidDisks)
-                    + " (max_dev " + devRoles.length + ")");
-        }
-        long superEnd = superOffset + 8;
-        if (dataOffset < superEnd) {
-            throw new SuperblockException("data_offset " + Long.toUnsignedString(dataOffset)
-                    + " sectors lies inside the superblock area (sectors " + superOffset + ".." + (superEnd - 1) + ")");
-        }
-        if (size <= 0) {
-            throw new SuperblockException("impossible component size " + Long.toUnsignedString(size) + " sectors");
-        }
-        if (Long.compareUnsigned(size, dataSize) > 0) {
-            throw new SuperblockException("component size " + size + " sectors exceeds data_size "
-                    + Long.toUnsignedString(dataSize) + " sectors");
-        }
-        if (dataSize < 0 || dataOffset < 0 || dataOffset + dataSize < 0) {
-            throw new SuperblockException("impossible data area: data_offset " + Long.toUnsignedString(dataOffset)
-                    + ", data_size " + Long.toUnsignedString(dataSize));
-        }
-        if (Integer.compareUnsigned(devNumber, devRoles.length) >= 0) {
-            throw new SuperblockException("dev_number " + Integer.toUnsignedString(devNumber)
-                    + " has no dev_roles slot (max_dev " + devRoles.length + ")");
-        }
-        if (hasBitmap()) {
-            long bitmapSector = superOffset + bitmapOffset;
-            if (bitmapOffset == 0 || bitmapSector < 0 || bitmapSector >= dataOffset) {
-                throw new SuperblockException("bitmap_offset " + bitmapOffset
-                        + " sectors does not point between the superblock and data_offset " + dataOffset);
-            }
-        }
-    }
-
-    private static String unsupportedFeatureNames(int bits) {
-        StringBuilder s = new StringBuilder();
-        appendIf(s, bits, FEATURE_RESHAPE_ACTIVE | FEATURE_RESHAPE_BACKWARDS | FEATURE_NEW_OFFSET,
-                "an unfinished reshape");
-        appendIf(s, bits, FEATURE_JOURNAL, "a write journal");
-        appendIf(s, bits, FEATURE_PPL | FEATURE_MULTIPLE_PPLS, "a partial parity log");
-        return s.toString();
-    }
-
-    private static void appendIf(StringBuilder s, int bits, int mask, String what) {
-        if ((bits & mask) != 0) {
-            if (s.length() > 0) {
-                s.append(" and ");
-            }
-            s.append(what);
-        }
+        return SuperblockCodec.decode(src, false);
     }
 
     /**
@@ -264,51 +117,7 @@ public final class Superblock {
      * past dev_roles is 0xff, as mdadm leaves it), position 0.
      */
     public ByteBuffer encode() {
-        int used = FIXED_SIZE + 2 * devRoles.length;
-        int total = (used + 511) / 512 * 512;
-        ByteBuffer b = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0, MAGIC);
-        b.putInt(4, MAJOR_VERSION);
-        b.putInt(8, featureMap);
-        b.position(16);
-        b.put(setUuid);
-        byte[] name = setName.getBytes(StandardCharsets.UTF_8);
-        b.put(name);
-        b.putLong(64, ctime);
-        b.putInt(72, level);
-        b.putInt(76, layout.mdCode());
-        b.putLong(80, size);
-        b.putInt(88, chunkSectors);
-        b.putInt(92, raidDisks);
-        b.putInt(96, bitmapOffset);
-        b.putLong(128, dataOffset);
-        b.putLong(136, dataSize);
-        b.putLong(144, superOffset);
-        b.putLong(152, recoveryOffset);
-        b.putInt(160, devNumber);
-        b.putInt(164, cntCorrectedRead);
-        b.position(168);
-        b.put(deviceUuid);
-        b.put(184, (byte) devFlags);
-        b.put(185, (byte) bblogShift);
-        b.putShort(186, (short) bblogSize);
-        b.putInt(188, bblogOffset);
-        b.putLong(192, utime);
-        b.putLong(200, events);
-        b.putLong(208, resyncOffset);
-        b.putInt(220, devRoles.length);
-        for (int i = 0; i < devRoles.length; i++) {
-            b.putShort(FIXED_SIZE + 2 * i, (short) devRoles[i]);
-        }
-        for (int i = used; i < total; i++) {
-            b.put(i, (byte) 0xff);
-        }
-        b.position(0);
-        int csum = SuperblockChecksum.compute(b, devRoles.length);
-        b.putInt(SuperblockChecksum.CSUM_OFFSET, csum);
-        checksum = csum;
-        expectedChecksum = csum;
-        return b;
+        return SuperblockCodec.encode(this);
     }
 
     public Superblock copy() {
@@ -397,14 +206,6 @@ public final class Superblock {
         return MdTimestamp.toInstant(utime);
     }
 
-    private static String cString(byte[] raw) {
-        int n = 0;
-        while (n < raw.length && raw[n] != 0) {
-            n++;
-        }
-        return new String(raw, 0, n, StandardCharsets.UTF_8);
-    }
-
     // ---- fields --------------------------------------------------------------------------
 
     public int getMagic() {
@@ -428,7 +229,7 @@ public final class Superblock {
     }
 
     public void setSetUuid(byte[] uuid) {
-        this.setUuid = uuid16(uuid);
+        this.setUuid = MdFields.uuid16(uuid);
     }
 
     public String getSetName() {
@@ -563,7 +364,7 @@ public final class Superblock {
     }
 
     public void setDeviceUuid(byte[] uuid) {
-        this.deviceUuid = uuid16(uuid);
+        this.deviceUuid = MdFields.uuid16(uuid);
     }
 
     public int getDevFlags() {
@@ -680,13 +481,6 @@ public final class Superblock {
             setMaxDev(devNumber + 1);
         }
         devRoles[devNumber] = role;
-    }
-
-    private static byte[] uuid16(byte[] uuid) {
-        if (uuid.length != 16) {
-            throw new IllegalArgumentException("a UUID has 16 bytes, got " + uuid.length);
-        }
-        return uuid.clone();
     }
 
     @Override
