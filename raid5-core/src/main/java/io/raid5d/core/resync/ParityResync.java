@@ -14,7 +14,7 @@ import java.util.logging.Logger;
  * superblock recorded to the end, a window of rows at a time, and advances the checkpoint only
  * past rows that are completely done.
  *
- * <p>Thread ownership: {@code worker} is the only writer of {@code doneSectors}; others read it
+ * <p>Thread ownership: the sweep thread is the only writer of {@code doneSectors}; others read it
  * (volatile) for progress.
  */
 public final class ParityResync {
@@ -24,10 +24,9 @@ public final class ParityResync {
     private final String arrayName;
     private final Geometry geometry;
     private final StripeSync sync;
-    private volatile Thread worker;
+    private final SweepThread thread = new SweepThread();
     private volatile long doneSectors;
     private volatile long syncedSectors; // written by the worker only
-    private volatile boolean stopRequested;
     // True when no resync is needed: never started, or ran to the end.
     private volatile boolean finished = true;
 
@@ -42,11 +41,8 @@ public final class ParityResync {
         doneSectors = firstRow * geometry.chunkSectors();
         sync.syncedBelow(doneSectors);
         finished = false;
-        Thread t = new Thread(() -> run(firstRow), "raid5-resync-" + arrayName);
-        t.setDaemon(true);
-        worker = t;
         LOG.info(() -> "array " + arrayName + ": resync started at sector " + doneSectors);
-        t.start();
+        thread.start("raid5-resync-" + arrayName, () -> run(firstRow));
     }
 
     private void run(long firstRow) {
@@ -58,11 +54,11 @@ public final class ParityResync {
         try {
             long from = firstRow * rowSectors;
             WriteIntentLog.ResyncRange range;
-            while (!stopRequested && (range = sync.nextRange(from, limit, rowSectors)) != null) {
+            while (!thread.stopRequested() && (range = sync.nextRange(from, limit, rowSectors)) != null) {
                 boolean completed = false;
                 try {
                     long endRow = range.end() / rowSectors;
-                    for (long row = range.start() / rowSectors; row < endRow && !stopRequested; row += rowsPerWindow) {
+                    for (long row = range.start() / rowSectors; row < endRow && !thread.stopRequested(); row += rowsPerWindow) {
                         long windowEnd = Math.min(endRow, row + rowsPerWindow);
                         int count = (int) ((windowEnd - row) * perRow);
                         @SuppressWarnings("unchecked")
@@ -76,13 +72,13 @@ public final class ParityResync {
                         syncedSectors += (windowEnd - row) * rowSectors;
                         advance(windowEnd * rowSectors);
                     }
-                    completed = !stopRequested;
+                    completed = !thread.stopRequested();
                 } finally {
                     sync.endRange(range, !completed);
                 }
                 from = range.end();
             }
-            if (!stopRequested) {
+            if (!thread.stopRequested()) {
                 long fixed = repaired;
                 advance(limit); // what no range named needed no sync: the bitmap says it is clean
                 finished = true;
@@ -93,8 +89,6 @@ public final class ParityResync {
         } catch (CompletionException e) {
             LOG.log(Level.SEVERE, "array " + arrayName + ": resync stopped by an I/O error at sector " + doneSectors,
                     e.getCause());
-        } finally {
-            worker = null;
         }
     }
 
@@ -109,7 +103,7 @@ public final class ParityResync {
     }
 
     public boolean running() {
-        return worker != null;
+        return thread.running();
     }
 
     public long doneSectors() {
@@ -123,29 +117,10 @@ public final class ParityResync {
 
     /** Asks the resync to stop after its current window and waits for it. */
     public void stop() {
-        stopRequested = true;
-        await0();
+        thread.stopAndWait();
     }
 
     public void await() throws InterruptedException {
-        Thread t = worker;
-        if (t != null) {
-            t.join();
-        }
-    }
-
-    private void await0() {
-        Thread t = worker;
-        boolean interrupted = false;
-        while (t != null && t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        thread.await();
     }
 }

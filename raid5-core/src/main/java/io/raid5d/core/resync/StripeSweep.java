@@ -52,8 +52,7 @@ public final class StripeSweep {
     private final Progress progress;
     private final BooleanSupplier busy;
     private volatile SpeedLimits limits;
-    private volatile Thread worker;
-    private volatile boolean stopRequested;
+    private final SweepThread thread = new SweepThread();
     private volatile long doneSectors;
     private volatile long counted;
     private volatile long startedAtSector;
@@ -85,11 +84,8 @@ public final class StripeSweep {
         doneSectors = firstRow * geometry.chunkSectors();
         startedAtSector = doneSectors;
         startNanos = System.nanoTime();
-        Thread t = new Thread(() -> run(firstRow), "raid5-" + what + "-" + arrayName);
-        t.setDaemon(true);
-        worker = t;
         LOG.info(() -> "array " + arrayName + ": " + what + " started at sector " + doneSectors);
-        t.start();
+        thread.start("raid5-" + what + "-" + arrayName, () -> run(firstRow));
     }
 
     private void run(long firstRow) {
@@ -99,7 +95,7 @@ public final class StripeSweep {
         Throwable error = null;
         try {
             long row = firstRow;
-            while (row < rows && !stopRequested) {
+            while (row < rows && !thread.stopRequested()) {
                 long next = skip.applyAsLong(row * chunkSectors);
                 if (next == Long.MAX_VALUE) {
                     row = rows;
@@ -143,15 +139,11 @@ public final class StripeSweep {
             error = e;
             LOG.log(Level.SEVERE, "array " + arrayName + ": " + what + " failed", e);
         } finally {
-            boolean stopped = stopRequested && doneSectors < geometry.memberSectors();
+            boolean stopped = thread.stopRequested() && doneSectors < geometry.memberSectors();
             long c = counted;
             LOG.info(() -> "array " + arrayName + ": " + what + (stopped ? " stopped" : " finished") + " at sector "
                     + doneSectors + ", counted " + c);
-            try {
-                progress.finished(doneSectors, counted, stopped, error);
-            } finally {
-                worker = null;
-            }
+            progress.finished(doneSectors, counted, stopped, error);
         }
     }
 
@@ -170,13 +162,13 @@ public final class StripeSweep {
                 Thread.sleep(Math.min(1000, (minNanos - elapsed) / 1_000_000L + 1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                stopRequested = true;
+                thread.requestStop();
             }
         }
     }
 
     public boolean running() {
-        return worker != null;
+        return thread.running();
     }
 
     public long doneSectors() {
@@ -195,29 +187,10 @@ public final class StripeSweep {
 
     /** Asks the sweep to stop after its current window and waits for it. */
     public void stop() {
-        stopRequested = true;
-        await0();
+        thread.stopAndWait();
     }
 
     public void await() throws InterruptedException {
-        Thread t = worker;
-        if (t != null) {
-            t.join();
-        }
-    }
-
-    private void await0() {
-        Thread t = worker;
-        boolean interrupted = false;
-        while (t != null && t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        thread.await();
     }
 }
