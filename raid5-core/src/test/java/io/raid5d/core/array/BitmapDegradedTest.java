@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.bitmap.WriteIntentBitmap;
-import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
 import io.raid5d.core.superblock.NewArrayPlan;
-import io.raid5d.core.superblock.Superblock;
-import io.raid5d.core.superblock.SuperblockIo;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,36 +109,10 @@ class BitmapDegradedTest {
         assertEquals(want, bitmap.setBitCount(), why);
     }
 
-    /** A clean array with 64 KiB bitmap chunks and daemon_sleep 1 s (patched into every member's bitmap header). */
+    /** A clean array with 64 KiB bitmap chunks and a 1 s daemon_sleep. */
     private static List<Path> create(Path dir) throws Exception {
-        List<Path> paths = new ArrayList<>();
-        List<MemberDevice> devices = new ArrayList<>();
-        NewArrayPlan.Request req = new NewArrayPlan.Request().name("bd").raidDisks(MEMBERS).chunkBytes(CHUNK)
-                .requestedSizeBytes(USED).bitmap(NewArrayPlan.BitmapKind.INTERNAL).bitmapChunkBytes(BITMAP_CHUNK)
-                .assumeClean(true);
-        try {
-            for (int i = 0; i < MEMBERS; i++) {
-                Path p = dir.resolve("bd" + i + ".img");
-                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(USED + (1 << 20));
-                }
-                paths.add(p);
-                MemberDevice d = MemberDevices.open(p, false);
-                devices.add(d);
-                req.member(d.path(), d.sizeBytes());
-            }
-            NewArrayPlan.plan(req).writeTo(devices);
-            for (MemberDevice d : devices) {
-                Superblock sb = SuperblockIo.read(d);
-                BitmapSuperblock header = SuperblockIo.readInternalBitmap(d, sb);
-                header.setDaemonSleep(1);
-                d.write(SuperblockIo.internalBitmapByteOffset(sb), header.encode());
-            }
-        } finally {
-            for (MemberDevice d : devices) {
-                d.close();
-            }
-        }
-        return paths;
+        return TestArrays.create(dir, "bd", MEMBERS, USED + (1 << 20), new NewArrayPlan.Request().name("bd")
+                .raidDisks(MEMBERS).chunkBytes(CHUNK).requestedSizeBytes(USED).bitmap(NewArrayPlan.BitmapKind.INTERNAL)
+                .bitmapChunkBytes(BITMAP_CHUNK).daemonSleepSeconds(1).assumeClean(true));
     }
 }

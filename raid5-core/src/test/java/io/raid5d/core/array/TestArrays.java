@@ -10,34 +10,42 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Member files with fresh md superblocks, made through the same plan {@code raid5 create} uses. */
-final class TestArrays {
+public final class TestArrays {
     private TestArrays() {
     }
 
-    static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes, Layout layout,
-                             boolean assumeClean, NewArrayPlan.BitmapKind bitmap) throws Exception {
+    /**
+     * Creates {@code count} sparse member files {@code prefix0.img ...} of {@code fileBytes} each
+     * in {@code dir} and writes the superblocks (and bitmap) that {@code request} plans onto them.
+     */
+    public static List<Path> create(Path dir, String prefix, int count, long fileBytes, NewArrayPlan.Request request)
+            throws Exception {
         List<Path> paths = new ArrayList<>();
         List<MemberDevice> devices = new ArrayList<>();
-        NewArrayPlan.Request req = new NewArrayPlan.Request().name(name).raidDisks(count).chunkBytes(chunkBytes)
-                .layout(layout).requestedSizeBytes(usedBytes).bitmap(bitmap).assumeClean(assumeClean);
         try {
             for (int i = 0; i < count; i++) {
-                Path p = dir.resolve(name + i + ".img");
+                Path p = dir.resolve(prefix + i + ".img");
                 try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(usedBytes + (1 << 20));
+                    f.setLength(fileBytes);
                 }
                 paths.add(p);
                 MemberDevice d = MemberDevices.open(p, false);
                 devices.add(d);
-                req.member(d.path(), d.sizeBytes());
+                request.member(d.path(), d.sizeBytes());
             }
-            NewArrayPlan.plan(req).writeTo(devices);
+            NewArrayPlan.plan(request).writeTo(devices);
         } finally {
             for (MemberDevice d : devices) {
                 d.close();
             }
         }
         return paths;
+    }
+
+    static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes, Layout layout,
+                             boolean assumeClean, NewArrayPlan.BitmapKind bitmap) throws Exception {
+        return create(dir, name, count, usedBytes + (1 << 20), new NewArrayPlan.Request().name(name).raidDisks(count)
+                .chunkBytes(chunkBytes).layout(layout).requestedSizeBytes(usedBytes).bitmap(bitmap).assumeClean(assumeClean));
     }
 
     static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes) throws Exception {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raid5d.core.array.TestArrays;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.superblock.NewArrayPlan;
@@ -24,28 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ArrayAssemblerTest {
 
     private static List<Path> create(Path dir, String name, int n) throws Exception {
-        List<Path> paths = new ArrayList<>();
-        List<MemberDevice> devs = new ArrayList<>();
-        NewArrayPlan.Request req = new NewArrayPlan.Request().name(name).raidDisks(n).chunkBytes(64 * 1024)
-                .requestedSizeBytes(4 << 20).assumeClean(true);
-        try {
-            for (int i = 0; i < n; i++) {
-                Path p = dir.resolve(name + i + ".img");
-                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(5 << 20);
-                }
-                paths.add(p);
-                MemberDevice d = MemberDevices.open(p, false);
-                devs.add(d);
-                req.member(d.path(), d.sizeBytes());
-            }
-            NewArrayPlan.plan(req).writeTo(devs);
-        } finally {
-            for (MemberDevice d : devs) {
-                d.close();
-            }
-        }
-        return paths;
+        return TestArrays.create(dir, name, n, 5 << 20, new NewArrayPlan.Request().name(name).raidDisks(n)
+                .chunkBytes(64 * 1024).requestedSizeBytes(4 << 20).assumeClean(true));
     }
 
     private static String refusal(List<Path> paths) throws Exception {

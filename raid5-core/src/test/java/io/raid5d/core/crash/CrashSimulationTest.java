@@ -8,15 +8,14 @@ import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.BitmapTarget;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.TestArrays;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssembledMembers;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
-import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.superblock.NewArrayPlan;
 import io.raid5d.core.superblock.Superblock;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,29 +175,9 @@ class CrashSimulationTest {
     }
 
     private static List<Path> create(Path dir) throws Exception {
-        List<Path> paths = new ArrayList<>();
-        List<MemberDevice> devices = new ArrayList<>();
-        NewArrayPlan.Request req = new NewArrayPlan.Request().name("crash").raidDisks(MEMBERS).chunkBytes(CHUNK)
-                .requestedSizeBytes(USED).bitmap(NewArrayPlan.BitmapKind.INTERNAL).bitmapChunkBytes(BITMAP_CHUNK)
-                .assumeClean(true);
-        try {
-            for (int i = 0; i < MEMBERS; i++) {
-                Path p = dir.resolve("c" + i + ".img");
-                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(USED + (1 << 20));
-                }
-                paths.add(p);
-                MemberDevice d = MemberDevices.open(p, false);
-                devices.add(d);
-                req.member(d.path(), d.sizeBytes());
-            }
-            NewArrayPlan.plan(req).writeTo(devices);
-        } finally {
-            for (MemberDevice d : devices) {
-                d.close();
-            }
-        }
-        return paths;
+        return TestArrays.create(dir, "c", MEMBERS, USED + (1 << 20), new NewArrayPlan.Request().name("crash")
+                .raidDisks(MEMBERS).chunkBytes(CHUNK).requestedSizeBytes(USED).bitmap(NewArrayPlan.BitmapKind.INTERNAL)
+                .bitmapChunkBytes(BITMAP_CHUNK).assumeClean(true));
     }
 
     /** A log that claims every batch is durable at once: the bug the invariant exists to catch. */
