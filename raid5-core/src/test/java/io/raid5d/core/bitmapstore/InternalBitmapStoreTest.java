@@ -1,5 +1,6 @@
 package io.raid5d.core.bitmapstore;
 
+import io.raid5d.core.superblock.Commands;
 import io.raid5d.bitmap.BitmapOpenOptions;
 import io.raid5d.bitmap.WriteIntentBitmap;
 import io.raid5d.bitmap.format.BitmapBits;
@@ -126,8 +127,8 @@ class InternalBitmapStoreTest {
             }
         }
         String uuid = mdUuid(sbs.get(0).getSetUuid());
-        try (Tools.Loop loop = new Tools.Loop(memberPath(1))) {
-            String mdadm = Tools.check("mdadm", "-X", loop.device);
+        try (Commands.Loop loop = new Commands.Loop(memberPath(1))) {
+            String mdadm = Commands.check("mdadm", "-X", loop.device);
             Superblock sb = SuperblockIo.read(members.get(1));
             BitmapSuperblock header = SuperblockIo.readInternalBitmap(members.get(1), sb);
             assertEquals(mdadm, BitmapReport.format(loop.device, header, bitsOn(members.get(1))));
@@ -146,8 +147,8 @@ class InternalBitmapStoreTest {
         for (MemberDevice m : members) {
             assertEquals(0, BitmapBits.countDirty(bitsOn(m), n), m.path());
         }
-        try (Tools.Loop loop = new Tools.Loop(memberPath(2))) {
-            String mdadm = Tools.check("mdadm", "-X", loop.device);
+        try (Commands.Loop loop = new Commands.Loop(memberPath(2))) {
+            String mdadm = Commands.check("mdadm", "-X", loop.device);
             assertTrue(mdadm.contains("          Bitmap : " + n + " bits (chunks), 0 dirty (0.0%)\n"), mdadm);
         }
         bm.close();

@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /** Runs external tools (mdadm, losetup, tar) for tests, bounded in time, in the C locale and UTC. */
-final class Commands {
-    static final class Result {
+public final class Commands {
+    public static final class Result {
         final int exitCode;
         final String output;
 
@@ -23,7 +23,7 @@ final class Commands {
     }
 
     /** Runs the command, stdout and stderr merged, and returns its exit code and output. */
-    static Result run(String... command) throws IOException, InterruptedException {
+    public static Result run(String... command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("TZ", "UTC");
         pb.environment().put("LC_ALL", "C");
@@ -41,7 +41,7 @@ final class Commands {
     }
 
     /** Runs the command and fails unless it exits 0. */
-    static String check(String... command) throws IOException, InterruptedException {
+    public static String check(String... command) throws IOException, InterruptedException {
         Result r = run(command);
         if (r.exitCode != 0) {
             throw new IOException(Arrays.toString(command) + " exited " + r.exitCode + ": " + r.output);
@@ -50,10 +50,10 @@ final class Commands {
     }
 
     /** A read-only loop device over {@code file}; close() detaches it. */
-    static final class Loop implements AutoCloseable {
-        final String device;
+    public static final class Loop implements AutoCloseable {
+        public final String device;
 
-        Loop(java.nio.file.Path file) throws IOException, InterruptedException {
+        public Loop(java.nio.file.Path file) throws IOException, InterruptedException {
             this.device = check("losetup", "-r", "-f", "--show", file.toString()).trim();
         }
 
