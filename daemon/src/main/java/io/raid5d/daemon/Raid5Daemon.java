@@ -136,6 +136,10 @@ public final class Raid5Daemon implements Callable<Integer> {
         ticker.close();
         manager.stopAll();
         close(watchdog, metricsServer, events, systemd);
+        // Closing the event bus ends every monitor stream; let each send its OK before exit.
+        if (!controlServer.awaitStreams(5_000)) {
+            LOG.warning("a monitor connection did not end within 5 s of stopping");
+        }
         LOG.info("stopped cleanly");
         return 0;
     }

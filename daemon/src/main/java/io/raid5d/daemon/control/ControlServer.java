@@ -31,6 +31,12 @@ public final class ControlServer implements AutoCloseable {
     private final Path socketPath;
     private final Map<String, ControlCommand> commands = new ConcurrentHashMap<>();
     private final Map<String, StreamingCommand> streams = new ConcurrentHashMap<>();
+    /**
+     * Threads serving a streaming verb right now. Each adds and removes itself; {@link
+     * #awaitStreams} joins them so a stopping daemon sends each stream its final line before
+     * the process exits (the threads are daemon threads and would otherwise be cut off).
+     */
+    private final java.util.Set<Thread> streaming = ConcurrentHashMap.newKeySet();
     private ServerSocketChannel server;
     private Thread acceptor;
 
@@ -102,7 +108,12 @@ public final class ControlServer implements AutoCloseable {
                 List<String> words = ControlProtocol.decodeRequest(line);
                 StreamingCommand stream = words.isEmpty() ? null : streams.get(words.get(0));
                 if (stream != null) {
-                    serveStream(stream, words.subList(1, words.size()), ch);
+                    streaming.add(Thread.currentThread());
+                    try {
+                        serveStream(stream, words.subList(1, words.size()), ch);
+                    } finally {
+                        streaming.remove(Thread.currentThread());
+                    }
                     return;
                 }
                 handle(words, reply);
@@ -215,6 +226,23 @@ public final class ControlServer implements AutoCloseable {
             sb.append((char) c);
         }
         return sb.length() == 0 ? null : sb.toString();
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for every streaming verb to end and send its final
+     * line (call after whatever ends the streams, e.g. closing the event bus); returns false
+     * if some stream was still running at the deadline.
+     */
+    public boolean awaitStreams(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (Thread t : List.copyOf(streaming)) {
+            long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return streaming.isEmpty();
+            }
+            t.join(left);
+        }
+        return streaming.isEmpty();
     }
 
     @Override

@@ -143,4 +143,34 @@ class ControlServerTest {
             assertTrue(gone.await(60, java.util.concurrent.TimeUnit.SECONDS), "the stream saw the client leave");
         }
     }
+
+    @Test
+    void awaitStreamsWaitsUntilEachStreamHasSentItsFinalLine(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("c.sock");
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        ControlServer server = new ControlServer(sock);
+        server.registerStream("until-released", (args, out) -> {
+            out.line("hello");
+            started.countDown();
+            release.await();
+            Thread.sleep(300); // the verb's last work after the signal that ends it
+        });
+        server.start();
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(sock));
+            ch.write(java.nio.ByteBuffer.wrap("until-released\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            server.close(); // stops accepting; the open stream goes on
+            assertFalse(server.awaitStreams(50), "the stream is still running");
+            release.countDown();
+            assertTrue(server.awaitStreams(30_000), "the stream ended");
+            // Everything the stream sent, OK included, is already in the socket buffer.
+            ch.configureBlocking(false);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+            ch.read(b);
+            assertEquals("D hello\nOK\n", new String(b.array(), 0, b.position(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertTrue(server.awaitStreams(0), "no streams left");
+    }
 }
