@@ -46,7 +46,9 @@ final class ArrayReports {
             long active = h.slots().stream().filter(x -> x == io.raid5d.core.array.MemberSet.Slot.IN_SYNC).count();
             out.add(row("Active Devices", String.valueOf(active)));
             out.add(row("Failed Devices", String.valueOf(h.slots().stream()
-                    .filter(x -> x == io.raid5d.core.array.MemberSet.Slot.FAULTY).count())));
+                    .filter(x -> x == io.raid5d.core.array.MemberSet.Slot.FAULTY).count() + h.faultyDetached().size())));
+            out.add(row("Spare Devices", String.valueOf(h.spares().size() + h.slots().stream()
+                    .filter(x -> x == io.raid5d.core.array.MemberSet.Slot.REBUILDING).count())));
         });
         out.add(row("UUID", s.uuid()));
         out.add(row("Events", String.valueOf(s.events())));
@@ -55,6 +57,20 @@ final class ArrayReports {
         for (int i = 0; i < s.members().size(); i++) {
             out.add(String.format("    %6d   %10d %-14s %s", i, i, memberState(v, i), s.members().get(i)));
         }
+        List<String[]> extra = outsideRoles(v);
+        for (int k = 0; k < extra.size(); k++) {
+            out.add(String.format("    %6d   %10s %-14s %s", s.members().size() + k, "-", extra.get(k)[0], extra.get(k)[1]));
+        }
+        return out;
+    }
+
+    /** Devices held outside the roles, as {state, path}: idle spares, then faulty members a spare replaced. */
+    private static List<String[]> outsideRoles(ArrayView v) {
+        List<String[]> out = new ArrayList<>();
+        v.health().ifPresent(h -> {
+            h.spares().forEach(p -> out.add(new String[] {"spare", p}));
+            h.faultyDetached().forEach(p -> out.add(new String[] {"faulty", p}));
+        });
         return out;
     }
 
@@ -94,6 +110,11 @@ final class ArrayReports {
                 } else if (st.startsWith("spare")) {
                     line.append("(S)");
                 }
+            }
+            List<String[]> extra = outsideRoles(v);
+            for (int k = 0; k < extra.size(); k++) {
+                line.append(' ').append(extra.get(k)[1]).append('[').append(s.members().size() + k).append(']')
+                        .append(extra.get(k)[0].equals("spare") ? "(S)" : "(F)");
             }
             out.add(line.toString());
             out.add(String.format("      %d blocks level 5, %dk chunk, algorithm %s [%d/%d] [%s]",
@@ -161,6 +182,11 @@ final class ArrayReports {
         j.key("members").beginArray();
         for (int i = 0; i < s.members().size(); i++) {
             j.begin().field("number", i).field("role", i).field("state", memberState(v, i)).field("path", s.members().get(i)).end();
+        }
+        List<String[]> extra = outsideRoles(v);
+        for (int k = 0; k < extra.size(); k++) {
+            j.begin().field("number", s.members().size() + k).key("role").nullValue();
+            j.field("state", extra.get(k)[0]).field("path", extra.get(k)[1]).end();
         }
         j.endArray();
         j.end();

@@ -14,10 +14,13 @@ import java.util.List;
  * @param scrubDoneSectors member sectors the running (or last) scrub covered
  * @param mismatchCount    md's mismatch_cnt: sectors found inconsistent by the last check/repair
  * @param correctedReads   md's cnt_corrected_read per role
+ * @param spares           idle hot spares, in the order they would be used
+ * @param faultyDetached   faulty members a spare replaced, attached until removed
  */
 public record ArrayHealth(List<MemberSet.Slot> slots, List<String> devices, boolean failed, boolean rebuildRunning,
                           long recoveredSectors, long rebuildKiBps, String scrub, long scrubDoneSectors,
-                          long mismatchCount, List<Integer> correctedReads) {
+                          long mismatchCount, List<Integer> correctedReads,
+                          List<String> spares, List<String> faultyDetached) {
 
     public boolean degraded() {
         return slots.stream().anyMatch(s -> s != MemberSet.Slot.IN_SYNC);

@@ -23,6 +23,8 @@ public final class ArrayMetadata {
 
     private final MemberSet members;
     private final Superblock[] superblocks; // by role; guarded by this
+    /** Idle spares' superblocks (dev_roles 0xffff), written with every update; guarded by this. */
+    private final java.util.Map<io.raid5d.core.member.MemberDevice, Superblock> spareSuperblocks = new java.util.LinkedHashMap<>();
     private WriteIntentLog bitmap; // the write-intent log: md updates it before the superblocks; guarded by this
 
     public ArrayMetadata(MemberSet members, List<Superblock> byRole, WriteIntentLog bitmap) {
@@ -111,6 +113,9 @@ public final class ArrayMetadata {
                 sb.setRole(devNumber, value);
             }
         }
+        for (Superblock sb : spareSuperblocks.values()) {
+            sb.setRole(devNumber, value);
+        }
     }
 
     private void writeAllNext() throws IOException {
@@ -153,20 +158,9 @@ public final class ArrayMetadata {
         int[] roles = ref.getDevRoles();
         if (dev < 0 || (dev < roles.length && roles[dev] != Superblock.ROLE_SPARE && roles[dev] != Superblock.ROLE_FAULTY
                 && roles[dev] != role)) {
-            dev = -1;
-            for (int d = 0; d < roles.length && dev < 0; d++) {
-                boolean used = roles[d] != Superblock.ROLE_SPARE;
-                for (Superblock sb : superblocks) {
-                    used |= sb != null && sb.getDevNumber() == d;
-                }
-                if (!used) {
-                    dev = d;
-                }
-            }
-            if (dev < 0) {
-                dev = roles.length;
-            }
+            dev = freeDevNumber(List.of());
         }
+        spareSuperblocks.remove(members.member(role)); // an idle spare taking the role
         Superblock sb = ref.copy();
         sb.setDevNumber(dev);
         sb.setDeviceUuid(deviceUuid);
@@ -180,6 +174,104 @@ public final class ArrayMetadata {
         bitmap.memberAdded(role, members.member(role), sb); // the spare gets its copy of the bitmap first
         writeAllNext();
         return sb.copy();
+    }
+
+    /**
+     * The lowest dev_number no device uses: dev_roles says unused (0xffff) and no superblock here,
+     * idle spare, or number in {@code held} (faulty members still attached) has it.
+     */
+    private int freeDevNumber(java.util.Collection<Integer> held) {
+        int[] roles = reference().getDevRoles();
+        for (int d = 0; d < roles.length; d++) {
+            boolean used = roles[d] != Superblock.ROLE_SPARE || held.contains(d);
+            for (Superblock sb : superblocks) {
+                used |= sb != null && sb.getDevNumber() == d;
+            }
+            for (Superblock sb : spareSuperblocks.values()) {
+                used |= sb.getDevNumber() == d;
+            }
+            if (!used) {
+                return d;
+            }
+        }
+        int d = roles.length;
+        while (held.contains(d)) {
+            d++;
+        }
+        return d;
+    }
+
+    /**
+     * md's add to an array that needs no device: {@code dev} becomes an idle hot spare. Its
+     * superblock is the array's with a free dev_number (recorded 0xffff, spare, everywhere) and
+     * its own device UUID; events+1, written to every member and spare. Returns its dev_number.
+     *
+     * @param held dev_numbers of faulty members still attached (not free)
+     */
+    public synchronized int idleSpareAdded(io.raid5d.core.member.MemberDevice dev, byte[] deviceUuid, long dataOffset,
+                                           java.util.Collection<Integer> held) throws IOException {
+        int number = freeDevNumber(held);
+        Superblock sb = reference().copy();
+        sb.setDevNumber(number);
+        sb.setDeviceUuid(deviceUuid);
+        sb.setDataOffset(dataOffset);
+        sb.setCntCorrectedRead(0);
+        sb.setDevFlags(0);
+        sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_RECOVERY_OFFSET);
+        sb.setRecoveryOffset(0);
+        setRoleEverywhere(number, Superblock.ROLE_SPARE);
+        sb.setRole(number, Superblock.ROLE_SPARE);
+        spareSuperblocks.put(dev, sb);
+        writeAllNext();
+        return number;
+    }
+
+    /** The superblock an idle spare carries (a copy). */
+    public synchronized Superblock superblockOfSpare(io.raid5d.core.member.MemberDevice dev) {
+        Superblock sb = spareSuperblocks.get(dev);
+        if (sb == null) {
+            throw new IllegalStateException(dev.path() + " is not an idle spare");
+        }
+        return sb.copy();
+    }
+
+    /** An idle spare found at assembly: its superblock is written with the others from now on. */
+    public synchronized void restoreIdleSpare(io.raid5d.core.member.MemberDevice dev, Superblock sb) {
+        Superblock own = sb.copy();
+        own.setDevRoles(reference().getDevRoles());
+        spareSuperblocks.put(dev, own);
+    }
+
+    /** md's remove of an idle spare: the others forget it (its slot stays 0xffff), events+1. */
+    public synchronized void idleSpareRemoved(io.raid5d.core.member.MemberDevice dev) throws IOException {
+        spareSuperblocks.remove(dev);
+        writeAllNext();
+    }
+
+    /** md's fail of an idle spare: recorded faulty (0xfffe) on every member, its superblock no longer written. */
+    public synchronized void idleSpareFailed(io.raid5d.core.member.MemberDevice dev, int devNumber) throws IOException {
+        spareSuperblocks.remove(dev);
+        setRoleEverywhere(devNumber, Superblock.ROLE_FAULTY);
+        writeAllNext();
+    }
+
+    /**
+     * A spare replaces the faulty member in {@code role}: the faulty one leaves the role but stays
+     * recorded faulty (0xfffe) until removed. Nothing is written here: the spare's activation
+     * ({@link #spareAdded}) writes next. Returns the faulty member's dev_number (-1 if unknown).
+     */
+    public synchronized int memberDetached(int role) {
+        int dev = devNumberOf(role);
+        superblocks[role] = null;
+        return dev;
+    }
+
+    /** md's remove of a faulty member a spare replaced: its dev_roles slot becomes unused (0xffff), events+1. */
+    public synchronized void detachedRemoved(int devNumber) throws IOException {
+        if (devNumber >= 0) {
+            setRoleEverywhere(devNumber, Superblock.ROLE_SPARE);
+        }
+        writeAllNext();
     }
 
     /** Checkpoints a rebuild: the spare's recovery_offset (only its superblock is written). */
@@ -258,6 +350,14 @@ public final class ArrayMetadata {
             sb.setResyncOffset(resyncOffset);
             sb.setUtime(now);
             SuperblockIo.write(members.member(role), sb);
+        }
+        for (java.util.Map.Entry<io.raid5d.core.member.MemberDevice, Superblock> e : spareSuperblocks.entrySet()) {
+            Superblock sb = e.getValue();
+            sb.setEvents(events);
+            sb.setResyncOffset(resyncOffset);
+            sb.setUtime(now);
+            SuperblockIo.write(e.getKey(), sb);
+            e.getKey().sync();
         }
         members.syncAll();
     }

@@ -17,8 +17,10 @@ final class FailureRecorder implements MemberFailures {
     private final MemberSet members;
     private final ArrayMetadata metadata;
     private final ArrayEvents events;
+    private final Runnable afterFailure; // must not block: hands hot-spare activation to its own thread
 
-    FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events) {
+    FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events, Runnable afterFailure) {
+        this.afterFailure = afterFailure;
         this.name = name;
         this.members = members;
         this.metadata = metadata;
@@ -38,6 +40,7 @@ final class FailureRecorder implements MemberFailures {
         }
         events.fire(ArrayListener.Kind.FAIL, path, 0);
         events.fire(members.failed() ? ArrayListener.Kind.ARRAY_FAILED : ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
+        afterFailure.run();
     }
 
     @Override

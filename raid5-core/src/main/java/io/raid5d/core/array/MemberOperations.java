@@ -30,9 +30,21 @@ final class MemberOperations {
     private final StripeEngine engine;
     private final RecoverySweeps sweeps;
     private final ArrayEvents events;
+    private final SparePool spares;
+    /**
+     * Activates a hot spare after a failure. Failures are reported on engine I/O threads that
+     * must not wait for a member change, so activation runs here, one at a time.
+     */
+    private final java.util.concurrent.ExecutorService activator;
 
     MemberOperations(String name, MemberSet members, ArrayMetadata metadata, WriteIntentLog intentLog,
-                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events) {
+                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events, SparePool spares) {
+        this.spares = spares;
+        this.activator = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "raid5-spare-" + name);
+            t.setDaemon(true);
+            return t;
+        });
         this.name = name;
         this.members = members;
         this.metadata = metadata;
@@ -62,7 +74,19 @@ final class MemberOperations {
     }
 
     /** md's fail: marks the member faulty (recorded on the others before this returns); the array runs degraded. */
-    void failMember(String member) throws ArrayOperationException {
+    void failMember(String member) throws ArrayOperationException, IOException {
+        java.util.Optional<SparePool.Idle> spare = spares.idleAt(member);
+        if (spare.isPresent()) {
+            synchronized (sweeps) { // md's fail of a spare: it is faulty now, kept until removed
+                spares.removeIdle(spare.get());
+                spares.addDetached(new SparePool.Detached(spare.get().device(), spare.get().devNumber()));
+                metadata.idleSpareFailed(spare.get().device(), spare.get().devNumber());
+            }
+            return;
+        }
+        if (spares.detachedAt(member).isPresent()) {
+            throw new ArrayOperationException(member + " is already faulty in array " + name);
+        }
         int role = roleOf(member);
         MemberSet.Slot slot = members.slot(role);
         if (slot == MemberSet.Slot.FAULTY || slot == MemberSet.Slot.MISSING) {
@@ -72,13 +96,32 @@ final class MemberOperations {
             throw new ArrayOperationException("array " + name + " is already degraded: failing " + member
                     + " would fail the array");
         }
+        // Only the recovery onto this device stops: a hot spare may take the role (and start its
+        // own recovery) as soon as the failure is recorded.
+        io.raid5d.core.resync.StripeSweep ontoFailed = sweeps.rebuildOnto(role);
         engine.failMember(role, new IOException("failed by request"));
-        sweeps.stopRebuildOf(role);
+        if (ontoFailed != null) {
+            ontoFailed.stop();
+        }
     }
 
     /** md's remove: detaches a faulty member (its dev_roles slot becomes unused) and closes it. */
     void removeMember(String member) throws ArrayOperationException, IOException {
         synchronized (sweeps) {
+            java.util.Optional<SparePool.Idle> spare = spares.idleAt(member);
+            if (spare.isPresent()) {
+                spares.removeIdle(spare.get());
+                metadata.idleSpareRemoved(spare.get().device());
+                spare.get().device().close();
+                return;
+            }
+            java.util.Optional<SparePool.Detached> faulty = spares.detachedAt(member);
+            if (faulty.isPresent()) {
+                spares.removeDetached(faulty.get());
+                metadata.detachedRemoved(faulty.get().devNumber());
+                faulty.get().device().close();
+                return;
+            }
             int role = roleOf(member);
             if (members.slot(role) != MemberSet.Slot.FAULTY) {
                 throw new ArrayOperationException(member + " is " + members.slot(role).name().toLowerCase().replace('_', '-')
@@ -90,18 +133,149 @@ final class MemberOperations {
         }
     }
 
-    /** md's add: a spare takes the missing role and is rebuilt in the background. */
+    /**
+     * md's add: a spare takes the missing role and is rebuilt in the background; with no missing
+     * role it waits as an idle hot spare for the next failure (and replaces a faulty member at once).
+     */
     void addSpare(Path device) throws ArrayOperationException, IOException {
         synchronized (sweeps) {
-            checkAttachable("add");
-            attach(openMember(device), false);
+            if (takesDeviceNow()) {
+                checkAttachable("add");
+                attach(openMember(device), false);
+            } else {
+                checkSpareAddable(device.toString());
+                addIdle(openMember(device));
+            }
         }
     }
 
     /** {@link Raid5Array#addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
     void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
         synchronized (sweeps) {
-            attach(device, false);
+            if (takesDeviceNow()) {
+                attach(device, false);
+            } else {
+                try {
+                    checkSpareAddable(device.path());
+                } catch (ArrayOperationException e) {
+                    device.close();
+                    throw e;
+                }
+                addIdle(device);
+            }
+        }
+    }
+
+    /** A role is missing (no device): an added device goes straight into it. */
+    private boolean takesDeviceNow() {
+        int lost = members.lostRole();
+        return members.failed() || lost >= 0 && members.slot(lost) == MemberSet.Slot.MISSING;
+    }
+
+    private void checkSpareAddable(String device) throws ArrayOperationException {
+        boolean held = members.paths().stream().anyMatch(p -> SparePool.samePath(p, device))
+                || spares.idleAt(device).isPresent() || spares.detachedAt(device).isPresent();
+        if (held) {
+            throw new ArrayOperationException(device + " is already in array " + name);
+        }
+    }
+
+    /** Lock (sweeps) held. Writes the array's superblock (role spare) to {@code dev} and keeps it idle. */
+    private void addIdle(MemberDevice dev) throws ArrayOperationException, IOException {
+        boolean ok = false;
+        try {
+            Superblock ref = metadata.superblock(firstInSync());
+            long need = (ref.getDataOffset() + ref.getSize()) * 512L;
+            if (dev.sizeBytes() < need) {
+                throw new ArrayOperationException(dev.path() + " is too small for array " + name + ": it has "
+                        + dev.sizeBytes() + " bytes, needs " + need);
+            }
+            byte[] deviceUuid = new byte[16];
+            new SecureRandom().nextBytes(deviceUuid);
+            int number = metadata.idleSpareAdded(dev, deviceUuid, ref.getDataOffset(), spares.devNumbers());
+            spares.addIdle(new SparePool.Idle(dev, number, ref.getDataOffset()));
+            ok = true;
+            events.fire(ArrayListener.Kind.SPARE_ADDED, dev.path(), 0);
+        } finally {
+            if (!ok) {
+                dev.close();
+            }
+        }
+        activateSpare(); // a faulty member waiting for a replacement gets this one now
+    }
+
+    /** An idle spare found at assembly (its superblock says spare in this array). */
+    void holdIdleSpare(MemberDevice dev, Superblock sb) {
+        synchronized (sweeps) {
+            metadata.restoreIdleSpare(dev, sb);
+            spares.addIdle(new SparePool.Idle(dev, sb.getDevNumber(), sb.getDataOffset()));
+        }
+    }
+
+    /** After a member failed (engine thread): a hot spare replaces it, off the failing thread. */
+    void memberFailed() {
+        if (spares.firstIdle().isPresent()) {
+            try {
+                activator.execute(() -> {
+                    try {
+                        activateSpare();
+                    } catch (IOException | RuntimeException e) {
+                        java.util.logging.Logger.getLogger(Raid5Array.class.getName()).log(java.util.logging.Level.SEVERE,
+                                "array " + name + ": could not activate a hot spare", e);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // stopping: the spare stays idle and is found again at the next assembly
+            }
+        }
+    }
+
+    /**
+     * md's spare activation: if a role is lost (faulty or missing, not already rebuilding) and
+     * an idle spare waits, the faulty member leaves the role (kept attached, faulty, until
+     * removed), the spare takes it and is rebuilt in the background.
+     */
+    void activateSpare() throws IOException {
+        synchronized (sweeps) {
+            int lost = members.lostRole();
+            java.util.Optional<SparePool.Idle> next = spares.firstIdle();
+            if (members.failed() || lost < 0 || next.isEmpty() || activatorStopped) {
+                return;
+            }
+            MemberSet.Slot slot = members.slot(lost);
+            if (slot == MemberSet.Slot.REBUILDING) {
+                return;
+            }
+            if (slot == MemberSet.Slot.FAULTY) {
+                sweeps.stopRebuildOf(lost);
+                MemberDevice faulty = members.remove(lost);
+                spares.addDetached(new SparePool.Detached(faulty, metadata.memberDetached(lost)));
+            }
+            SparePool.Idle spare = next.get();
+            spares.removeIdle(spare);
+            MemberDevice dev = spare.device();
+            Superblock own = metadata.superblockOfSpare(dev);
+            members.attachSpare(lost, dev, spare.dataOffsetSectors(), 0);
+            try {
+                metadata.spareAdded(lost, spare.devNumber(), own.getDeviceUuid(), spare.dataOffsetSectors(), 0);
+            } catch (IOException | RuntimeException e) {
+                engine.failMember(lost, new IOException("activating spare " + dev.path() + " failed", e));
+                throw e;
+            }
+            sweeps.startRebuild(lost, 0, false);
+        }
+    }
+
+    private volatile boolean activatorStopped;
+
+    /** Array stopping: no spare is activated from now on (a pending activation does nothing). */
+    void stop() {
+        activatorStopped = true;
+        activator.shutdown();
+        try {
+            activator.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

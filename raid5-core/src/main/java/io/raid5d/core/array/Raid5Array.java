@@ -38,6 +38,7 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     private final BitmapControl bitmap;
     private final RecoverySweeps sweeps;
     private final MemberOperations memberOps;
+    private final SparePool spares = new SparePool();
 
     public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
         this.name = name;
@@ -80,8 +81,8 @@ public final class Raid5Array implements RaidArray, MeterBinder {
         bindTo(options.meterRegistry());
         this.events = new ArrayEvents(name);
         this.sweeps = new RecoverySweeps(name, members, metadata, this.intentLog, engine, resync, events);
-        this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events);
-        engine.setMemberFailures(new FailureRecorder(name, members, metadata, events));
+        this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events, spares);
+        engine.setMemberFailures(new FailureRecorder(name, members, metadata, events, memberOps::memberFailed));
         if (members.degraded()) {
             intentLog.setDegraded(true);
         }
@@ -140,7 +141,19 @@ public final class Raid5Array implements RaidArray, MeterBinder {
             events.fire(ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
             if (members.slot(lost) == MemberSet.Slot.REBUILDING) {
                 sweeps.startRebuild(lost, members.recoveredBelow(), false); // continue from recovery_offset
+            } else {
+                memberOps.activateSpare(); // md starts recovery onto a spare found at assembly
             }
+        }
+    }
+
+    /**
+     * Before {@link #start}: devices whose superblock says they are idle spares of this array
+     * (assembly found them); the array owns them from now on.
+     */
+    public void holdIdleSpares(java.util.List<io.raid5d.core.assembly.SpareMember> found) {
+        for (io.raid5d.core.assembly.SpareMember s : found) {
+            memberOps.holdIdleSpare(s.device(), s.superblock());
         }
     }
 
@@ -155,7 +168,7 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     }
 
     /** md's fail: marks the member faulty (recorded on the others before this returns); the array runs degraded. */
-    public void failMember(String member) throws ArrayOperationException {
+    public void failMember(String member) throws ArrayOperationException, IOException {
         memberOps.failMember(member);
     }
 
@@ -164,7 +177,10 @@ public final class Raid5Array implements RaidArray, MeterBinder {
         memberOps.removeMember(member);
     }
 
-    /** md's add: a spare takes the missing role and is rebuilt in the background. */
+    /**
+     * md's add: a spare takes the missing role and is rebuilt in the background; if no role is
+     * missing it waits as an idle hot spare and replaces the next member that fails.
+     */
     public void addSpare(Path device) throws ArrayOperationException, IOException {
         memberOps.addSpare(device);
     }
@@ -217,7 +233,7 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     }
 
     public ArrayHealth health() {
-        return sweeps.health();
+        return sweeps.health(spares);
     }
 
     @Override
@@ -357,6 +373,7 @@ public final class Raid5Array implements RaidArray, MeterBinder {
 
     private void closeNow() throws IOException {
         try {
+            memberOps.stop();
             resync.stop();
             sweeps.stop();
             engine.close();
@@ -366,7 +383,11 @@ public final class Raid5Array implements RaidArray, MeterBinder {
             try {
                 intentLog.close();
             } finally {
-                members.close();
+                try {
+                    members.close();
+                } finally {
+                    spares.close();
+                }
             }
         }
     }

@@ -54,6 +54,11 @@ final class RecoverySweeps {
 
     /** Starts the recovery of {@code role} from {@code fromSector}; {@code bitmapOnly}: only rows the bitmap marks dirty. */
     synchronized void startRebuild(int role, long fromSector, boolean bitmapOnly) {
+        if (rebuild != null) {
+            // A recovery onto a device that failed may still be ending; its last checkpoint must
+            // not land on the device that replaces it.
+            rebuild.stop();
+        }
         String path = members.paths().get(role);
         long total = geometry.memberSectors();
         long[] lastCheckpoint = {System.nanoTime()};
@@ -111,6 +116,11 @@ final class RecoverySweeps {
         }
         events.fire(ArrayListener.Kind.REBUILD_FINISHED, path, 0);
         events.fire(ArrayListener.Kind.SPARE_ACTIVE, path, 0);
+    }
+
+    /** The recovery running onto {@code role}, or null. */
+    synchronized StripeSweep rebuildOnto(int role) {
+        return rebuild != null && rebuildRole == role ? rebuild : null;
     }
 
     /** {@code role} was failed: a recovery onto it stops. */
@@ -206,7 +216,7 @@ final class RecoverySweeps {
         }
     }
 
-    synchronized ArrayHealth health() {
+    synchronized ArrayHealth health(SparePool spares) {
         List<MemberSet.Slot> slots = new ArrayList<>();
         List<Integer> corrected = new ArrayList<>();
         for (int r = 0; r < members.count(); r++) {
@@ -218,6 +228,6 @@ final class RecoverySweeps {
         return new ArrayHealth(slots, members.paths(), members.failed(), rebuilding,
                 members.lostRole() >= 0 ? members.recoveredBelow() : geometry.memberSectors(),
                 rebuilding ? rebuild.speedKiBps() : 0, scrubbing ? scrubKind : "idle",
-                scrub == null ? 0 : scrub.doneSectors(), mismatchCount, corrected);
+                scrub == null ? 0 : scrub.doneSectors(), mismatchCount, corrected, spares.idlePaths(), spares.detachedPaths());
     }
 }

@@ -161,6 +161,7 @@ public final class ArrayAssembler {
                 log.close();
                 throw e;
             }
+            array.holdIdleSpares(am.spares());
             array.start();
             return array;
         } catch (IOException | RuntimeException e) {
@@ -214,7 +215,9 @@ public final class ArrayAssembler {
         }
         int newest = 0;
         for (int i = 1; i < sbs.size(); i++) {
-            if (Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents()) > 0) {
+            int c = Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents());
+            // among the newest, an active member's superblock over a spare's
+            if (c > 0 || c == 0 && !Superblock.isActiveRole(sbs.get(newest).role()) && Superblock.isActiveRole(sbs.get(i).role())) {
                 newest = i;
             }
         }
@@ -240,6 +243,28 @@ public final class ArrayAssembler {
                         + Integer.toHexString(sbs.get(i).getFeatureMap()) + ")");
             }
         }
+        // Idle spares (their own and the newest superblock say 0xffff) ride along; the rest are members.
+        List<SpareMember> spares = new ArrayList<>();
+        List<MemberDevice> activeDevices = new ArrayList<>();
+        List<Superblock> activeSbs = new ArrayList<>();
+        for (int i = 0; i < sbs.size(); i++) {
+            Superblock sb = sbs.get(i);
+            if (sb.role() == Superblock.ROLE_SPARE && ref.roleOf(sb.getDevNumber()) == Superblock.ROLE_SPARE
+                    && !sb.hasRecoveryOffset() && sb != ref) {
+                checkSameGeometry(devices.get(i).path(), sb, refPath, ref);
+                long needBytes = (sb.getDataOffset() + ref.getSize()) * 512L;
+                if (devices.get(i).sizeBytes() < needBytes) {
+                    throw new AssemblyException(devices.get(i).path() + " is too small to be a spare of array " + arrayId
+                            + ": it has " + devices.get(i).sizeBytes() + " bytes, needs " + needBytes);
+                }
+                spares.add(new SpareMember(devices.get(i), sb));
+            } else {
+                activeDevices.add(devices.get(i));
+                activeSbs.add(sb);
+            }
+        }
+        devices = activeDevices;
+        sbs = activeSbs;
         int raidDisks = ref.getRaidDisks();
         if (devices.size() > raidDisks || (!allowDegraded && devices.size() != raidDisks)
                 || devices.size() < raidDisks - 1) {
@@ -308,7 +333,8 @@ public final class ArrayAssembler {
         MemberSet members = new MemberSet(geometry, byRole, dataOffsets, rebuilding,
                 rebuilding >= 0 ? sbByRole[rebuilding].getRecoveryOffset() : 0);
         long bitmapAddress = ref.hasBitmap() ? SuperblockIo.internalBitmapByteOffset(ref) : -1;
-        return new AssembledMembers(members, java.util.Collections.unmodifiableList(Arrays.asList(sbByRole)), bitmapAddress);
+        return new AssembledMembers(members, java.util.Collections.unmodifiableList(Arrays.asList(sbByRole)), bitmapAddress,
+                List.copyOf(spares));
     }
 
     private static int roleOf(String path, Superblock sb) {

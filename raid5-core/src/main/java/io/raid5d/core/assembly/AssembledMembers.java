@@ -10,9 +10,14 @@ import java.util.List;
  * open member devices until handed to an array or closed.
  *
  * @param bitmapAddress byte address of the internal bitmap on each member, or -1 if none
+ * @param spares        idle spares of the array found among the devices
  */
-public record AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress)
+public record AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress, List<SpareMember> spares)
         implements AutoCloseable {
+
+    public AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress) {
+        this(members, superblocks, bitmapAddress, List.of());
+    }
 
     /** The superblock of the first present member (they agree on the array fields). */
     public Superblock reference() {
@@ -30,6 +35,12 @@ public record AssembledMembers(MemberSet members, List<Superblock> superblocks, 
 
     @Override
     public void close() throws IOException {
-        members.close();
+        try {
+            members.close();
+        } finally {
+            for (SpareMember s : spares) {
+                s.device().close();
+            }
+        }
     }
 }
