@@ -99,7 +99,7 @@ final class ControlCommands {
         }
     }
 
-    @Command(name = "add", description = "Add a device as a spare (rebuilt onto when the array is degraded).")
+    @Command(name = "add", description = "Add a device: rebuilt into the missing slot of a degraded array, else kept as an idle hot spare.")
     static final class Add extends MemberVerb {
         @Override
         String verb() {

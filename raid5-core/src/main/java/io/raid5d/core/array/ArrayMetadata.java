@@ -221,6 +221,11 @@ public final class ArrayMetadata {
         sb.setRecoveryOffset(0);
         setRoleEverywhere(number, Superblock.ROLE_SPARE);
         sb.setRole(number, Superblock.ROLE_SPARE);
+        if (sb.hasBitmap()) {
+            // As mdadm does at add: the spare carries a valid copy of the bitmap (mdadm --examine
+            // treats a bitmap feature without one as damage); it is rewritten when the spare is used.
+            SuperblockIo.writeInternalBitmap(dev, sb, bitmapImageFromAMember());
+        }
         spareSuperblocks.put(dev, sb);
         writeAllNext();
         return number;
@@ -233,6 +238,19 @@ public final class ArrayMetadata {
             throw new IllegalStateException(dev.path() + " is not an idle spare");
         }
         return sb.copy();
+    }
+
+    private java.nio.ByteBuffer bitmapImageFromAMember() throws IOException {
+        for (int r = 0; r < superblocks.length; r++) {
+            if (superblocks[r] != null && members.writable(r) && members.readable(r, 0)) {
+                try {
+                    return SuperblockIo.readInternalBitmapImage(members.member(r), superblocks[r]);
+                } catch (io.raid5d.core.superblock.SuperblockException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+            }
+        }
+        throw new IOException("no member to copy the internal bitmap from");
     }
 
     /** An idle spare found at assembly: its superblock is written with the others from now on. */

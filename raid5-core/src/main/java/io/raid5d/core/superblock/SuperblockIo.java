@@ -100,6 +100,19 @@ public final class SuperblockIo {
         return bits;
     }
 
+    /** The internal bitmap as stored (header, then bits), validated, for copying to another device. */
+    public static ByteBuffer readInternalBitmapImage(MemberDevice dev, Superblock sb) throws SuperblockException, IOException {
+        BitmapSuperblock bsb = readInternalBitmap(dev, sb);
+        long bytes = BitmapSuperblock.SIZE + bsb.bitsBytes();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IOException(dev.path() + ": internal bitmap of " + bytes + " bytes is too large");
+        }
+        ByteBuffer image = ByteBuffer.allocate((int) bytes);
+        readFully(dev, internalBitmapByteOffset(sb), image, "internal bitmap");
+        image.clear();
+        return image;
+    }
+
     /**
      * Writes an internal bitmap image (header followed by bits, as {@link NewArrayPlan#internalBitmapImage()}
      * builds it) at the position {@code sb} names. Does not sync.
