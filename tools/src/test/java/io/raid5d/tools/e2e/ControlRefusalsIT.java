@@ -44,12 +44,12 @@ class ControlRefusalsIT {
     @Test
     void verbsThatCannotApplyAreRefusedWithTheReasonAndChangeNothing(@TempDir Path dir) throws Exception {
         List<Path> members = Members.create(dir, "ref", 3, "64K", "8M");
-        Path spare = dir.resolve("spare.img");
         try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("ref", members))) {
             String before = d.raid5("detail", "ref", "--json").requireOk().out();
             refused(d, "remove ref: " + members.get(1) + " is in-sync in array ref; only a faulty member can be removed",
                     "remove", "ref", members.get(1).toString());
-            refused(d, "add ref: array ref is not degraded", "add", "ref", spare.toString());
+            // (a healthy array takes a new device as an idle hot spare: HotSpareIT)
+            refused(d, "add ref: " + members.get(1) + " is already in array ref", "add", "ref", members.get(1).toString());
             refused(d, "re-add ref: array ref is not degraded", "re-add", "ref", members.get(1).toString());
             refused(d, "fail ref: " + dir.resolve("other.img") + " is not a member of array ref", "fail", "ref",
                     dir.resolve("other.img").toString());
