@@ -5,22 +5,25 @@
 # same size in the same tmpfs. fio's nbd engine drives both with the same jobs:
 #   1 MiB sequential write and read at queue depth 16, 4 KiB random read and write at 32.
 # Prints a table with the raid5d / nbdkit ratio next to each target. Bounded: every job
-# runs for --runtime seconds (default 15), and everything started here is stopped on exit.
+# runs for --warmup seconds unmeasured (default 3: the JVM's JIT compiles the hot paths in the
+# first seconds, several CPU-seconds on 2 cores), then --runtime seconds measured (default 15),
+# on both servers alike; everything started here is stopped on exit.
 #
-# Usage: bench/fio-compare.sh [--array-size 3G] [--chunk 512K] [--runtime 15] [--dir /dev/shm]
-#                             [--raid5d-opts "..."] [--json OUTFILE]
+# Usage: bench/fio-compare.sh [--array-size 3G] [--chunk 512K] [--runtime 15] [--warmup 3]
+#                             [--dir /dev/shm] [--raid5d-opts "..."] [--json OUTFILE]
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-array_size=3G; chunk=512K; runtime=15; base=/dev/shm; raid5d_opts=""; json_out=""
+array_size=3G; chunk=512K; runtime=15; warmup=3; base=/dev/shm; raid5d_opts=""; json_out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --array-size) array_size="$2"; shift 2 ;;
         --chunk) chunk="$2"; shift 2 ;;
         --runtime) runtime="$2"; shift 2 ;;
+        --warmup) warmup="$2"; shift 2 ;;
         --dir) base="$2"; shift 2 ;;
         --raid5d-opts) raid5d_opts="$2"; shift 2 ;;
         --json) json_out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "fio-compare: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -66,6 +69,11 @@ grep -q "serving NBD" "$work/raid5d.log" || { cat "$work/raid5d.log" >&2; exit 1
 
 run_job() { # server-label uri name rw bs iodepth
     local label="$1" uri="$2" name="$3" rw="$4" bs="$5" qd="$6"
+    if [ "$warmup" -gt 0 ]; then
+        fio --name="$name-warmup" --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
+            --size="$size" --runtime="$warmup" --time_based --numjobs=1 --randrepeat=0 \
+            --output-format=json --output="$work/$label-$name-warmup.json" >/dev/null
+    fi
     fio --name="$name" --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
         --size="$size" --runtime="$runtime" --time_based --numjobs=1 --randrepeat=0 \
         --output-format=json --output="$work/$label-$name.json" >/dev/null
@@ -96,7 +104,7 @@ def result(label, name):
     side = j["write"] if "write" in name else j["read"]
     return side["bw_bytes"] / (1 << 20), side["iops"]
 rows, out = [], {}
-print(f"fio nbd engine, {runtime}s per job, export {size}, raid5d: 4 members, {chunk} chunk, members on tmpfs")
+print(f"fio nbd engine, {runtime}s per job after a warm-up, export {size}, raid5d: 4 members, {chunk} chunk, members on tmpfs")
 print("| workload | raid5d | nbdkit file | ratio | target |")
 print("|---|---|---|---|---|")
 for name in ["seqwrite", "seqread", "randread", "randwrite"]:
