@@ -161,12 +161,7 @@ public final class ArrayMetadata {
             dev = freeDevNumber(List.of());
         }
         spareSuperblocks.remove(members.member(role)); // an idle spare taking the role
-        Superblock sb = ref.copy();
-        sb.setDevNumber(dev);
-        sb.setDeviceUuid(deviceUuid);
-        sb.setDataOffset(dataOffset);
-        sb.setCntCorrectedRead(0);
-        sb.setDevFlags(0);
+        Superblock sb = newDeviceSuperblock(dev, deviceUuid, dataOffset);
         sb.setFeatureMap(sb.getFeatureMap() | Superblock.FEATURE_RECOVERY_OFFSET);
         sb.setRecoveryOffset(recoveryOffset);
         superblocks[role] = sb;
@@ -174,6 +169,17 @@ public final class ArrayMetadata {
         bitmap.memberAdded(role, members.member(role), sb); // the spare gets its copy of the bitmap first
         writeAllNext();
         return sb.copy();
+    }
+
+    /** The array's superblock for a device joining it as {@code devNumber}, with its own UUID and data offset. */
+    private Superblock newDeviceSuperblock(int devNumber, byte[] deviceUuid, long dataOffset) {
+        Superblock sb = reference().copy();
+        sb.setDevNumber(devNumber);
+        sb.setDeviceUuid(deviceUuid);
+        sb.setDataOffset(dataOffset);
+        sb.setCntCorrectedRead(0);
+        sb.setDevFlags(0);
+        return sb;
     }
 
     /**
@@ -211,12 +217,7 @@ public final class ArrayMetadata {
     public synchronized int idleSpareAdded(io.raid5d.core.member.MemberDevice dev, byte[] deviceUuid, long dataOffset,
                                            java.util.Collection<Integer> held) throws IOException {
         int number = freeDevNumber(held);
-        Superblock sb = reference().copy();
-        sb.setDevNumber(number);
-        sb.setDeviceUuid(deviceUuid);
-        sb.setDataOffset(dataOffset);
-        sb.setCntCorrectedRead(0);
-        sb.setDevFlags(0);
+        Superblock sb = newDeviceSuperblock(number, deviceUuid, dataOffset);
         sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_RECOVERY_OFFSET);
         sb.setRecoveryOffset(0);
         setRoleEverywhere(number, Superblock.ROLE_SPARE);

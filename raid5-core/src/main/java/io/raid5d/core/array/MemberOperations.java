@@ -56,21 +56,12 @@ final class MemberOperations {
 
     private int roleOf(String member) throws ArrayOperationException {
         List<String> paths = members.paths();
-        String wanted = normalize(member);
         for (int r = 0; r < paths.size(); r++) {
-            if (paths.get(r).equals(member) || normalize(paths.get(r)).equals(wanted)) {
+            if (SparePool.samePath(paths.get(r), member)) {
                 return r;
             }
         }
         throw new ArrayOperationException(member + " is not a member of array " + name);
-    }
-
-    private static String normalize(String p) {
-        try {
-            return Path.of(p).toAbsolutePath().normalize().toString();
-        } catch (RuntimeException e) {
-            return p;
-        }
     }
 
     /** md's fail: marks the member faulty (recorded on the others before this returns); the array runs degraded. */

@@ -134,6 +134,11 @@ class HotSpareTest {
             assertEquals(List.of(), a.health().spares());
             assertEquals(List.of(paths.get(1).toString()), a.health().faultyDetached(), "the faulty member stays until removed");
             assertArrayEquals(model, readAll(a));
+            // SpareActive follows the superblock update that ends the recovery, just after the slot turns in sync.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!events.contains("SPARE_ACTIVE " + spare) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             assertTrue(events.contains("SPARE_ACTIVE " + spare), events.toString());
             int faultyNumber = superblockOf(paths.get(1)).getDevNumber();
             assertEquals(Superblock.ROLE_FAULTY, superblockOf(paths.get(0)).roleOf(faultyNumber));
