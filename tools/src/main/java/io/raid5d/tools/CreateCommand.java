@@ -49,7 +49,7 @@ final class CreateCommand implements Callable<Integer> {
             description = "bitmap daemon_sleep: seconds between passes that clear idle bits (default: 5)")
     int delay = io.raid5d.bitmap.format.BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
 
-    @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "bytes of member space per bitmap bit (default: 64M)")
+    @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "member space per bitmap bit (default: 64M; K, M, G suffixes; a plain number is KiB, as in mdadm)")
     String bitmapChunk;
 
     @Option(names = {"-z", "--size"}, paramLabel = "SIZE", description = "space used on each member (default: all); needed to create missing member files")

@@ -17,12 +17,13 @@ import picocli.CommandLine.Option;
  * stderr saying why and a non-zero status.
  */
 @Command(name = "raid5", mixinStandardHelpOptions = true, version = "raid5d 0.1.0",
+        scope = CommandLine.ScopeType.INHERIT, // every subcommand answers --help (and --version)
         description = "Create, inspect and control RAID-5 arrays in Linux md v1.2 format.",
         subcommands = {CreateCommand.class, ExamineCommand.class, ExamineBitmapCommand.class, CheckCommand.class,
                 ControlCommands.Status.class, ControlCommands.Detail.class, ControlCommands.Stop.class,
                 AssembleCommand.class, ControlCommands.Fail.class, ControlCommands.Remove.class, ControlCommands.Add.class,
                 ControlCommands.ReAdd.class, ControlCommands.Repair.class, ControlCommands.Grow.class,
-                ControlCommands.StripeCache.class, MonitorCommand.class})
+                ControlCommands.StripeCache.class, MonitorCommand.class, CommandLine.HelpCommand.class})
 public final class Raid5Cli {
     static final Path DEFAULT_CONTROL = Path.of("/run/raid5d/control.sock");
     static final Path DEFAULT_CONFIG = Path.of("/etc/raid5d/raid5d.conf");
@@ -55,15 +56,26 @@ public final class Raid5Cli {
     }
 
     static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** Runs the command line with its output to {@code out} and {@code err} (null: stdout, stderr). */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Raid5Cli());
+        if (out != null) {
+            cl.setOut(out);
+        }
+        if (err != null) {
+            cl.setErr(err);
+        }
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("raid5: " + oneLine(e));
             return e instanceof CheckCommand.MismatchesFound ? 1 : 2;
         });
         cl.setParameterExceptionHandler((e, args1) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("raid5: " + e.getMessage());
-            err.println("(see 'raid5 " + e.getCommandLine().getCommandName() + " --help')");
+            PrintWriter errors = e.getCommandLine().getErr();
+            errors.println("raid5: " + e.getMessage());
+            errors.println("(see 'raid5 " + e.getCommandLine().getCommandName() + " --help')");
             return 2;
         });
         int status = cl.execute(args);
