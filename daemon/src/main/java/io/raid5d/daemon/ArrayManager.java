@@ -1,7 +1,9 @@
 package io.raid5d.daemon;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.raid5d.core.array.ArrayOperationException;
 import io.raid5d.core.array.ArrayOptions;
+import io.raid5d.core.array.LeftOutMember;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
@@ -44,6 +46,7 @@ final class ArrayManager {
     private final MeterRegistry meters;
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
+    private volatile boolean autoReAdd = true; // POLICY action=re-add: members that were only absent come back
 
     private volatile io.raid5d.core.resync.StripeSweep.SpeedLimits speedLimits =
             io.raid5d.core.resync.StripeSweep.SpeedLimits.MD_DEFAULTS;
@@ -54,6 +57,11 @@ final class ArrayManager {
 
     void setForceAssemble(boolean force) {
         forceAssemble = force;
+    }
+
+    /** POLICY action=re-add (the default) or incremental. */
+    void setAutoReAdd(boolean on) {
+        autoReAdd = on;
     }
 
     ArrayManager(MutableExportRegistry exports, int ioThreads, EventBus events, MeterRegistry meters) {
@@ -102,7 +110,67 @@ final class ArrayManager {
         LOG.info(() -> "array " + name + ": assembled from " + members + ", " + engine.sizeBytes() + " bytes, "
                 + engine.status().state() + ", bitmap " + engine.bitmapLocation());
         events.publish(ArrayEvent.of(EventType.ASSEMBLED, name));
+        announceDegraded(name, engine);
         return engine;
+    }
+
+    /**
+     * A degraded start is announced (DegradedArray, naming each member assembly left out) and,
+     * by the re-add policy, a member that was only absent is re-added through the bitmap at once.
+     */
+    private void announceDegraded(String name, Raid5Array engine) {
+        List<LeftOutMember> out = engine.leftOut();
+        if (engine.members().degraded() && out.isEmpty()) {
+            events.publish(ArrayEvent.of(EventType.DEGRADED_ARRAY, name));
+        }
+        for (LeftOutMember m : out) {
+            events.publish(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, name, m.path()));
+        }
+        for (LeftOutMember m : out) {
+            if (!autoReAdd || !m.mayReAddAutomatically()) {
+                if (m.mayReAddAutomatically()) {
+                    LOG.info(() -> "array " + name + ": " + m.path() + " left out; POLICY action=incremental: re-add it with"
+                            + " 'raid5 re-add " + name + " " + m.path() + "'");
+                }
+                continue;
+            }
+            if (engine.bitmapLocation().equals("none")) {
+                LOG.warning(() -> "array " + name + ": " + m.path() + " not re-added automatically: the array has no"
+                        + " write-intent bitmap, so it would need a full rebuild; 'raid5 add' it to do that");
+                continue;
+            }
+            try {
+                engine.reAddMember(Path.of(m.path()));
+                LOG.warning(() -> "array " + name + ": re-added " + m.path() + " automatically (POLICY action=re-add):"
+                        + " only the chunks its bitmap marks are recovered");
+            } catch (ArrayOperationException | IOException e) {
+                LOG.warning(() -> "array " + name + ": " + m.path() + " not re-added automatically: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * DegradedArray for every running array that is degraded now, naming each member assembly left
+     * out that is still out: what mdadm --monitor reports when it first looks at the arrays.
+     */
+    synchronized List<ArrayEvent> degradedNow() {
+        List<ArrayEvent> out = new ArrayList<>();
+        for (RunningArray r : arrays.values()) {
+            if (!(r.engine() instanceof Raid5Array engine) || !engine.members().degraded()) {
+                continue;
+            }
+            int before = out.size();
+            for (LeftOutMember m : engine.leftOut()) {
+                if (m.role() < engine.members().count()
+                        && engine.members().slot(m.role()) == io.raid5d.core.array.MemberSet.Slot.MISSING) {
+                    out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, r.name(), m.path()));
+                }
+            }
+            if (out.size() == before) {
+                out.add(ArrayEvent.of(EventType.DEGRADED_ARRAY, r.name()));
+            }
+        }
+        return out;
     }
 
     synchronized RaidArray get(String name) throws ControlException {

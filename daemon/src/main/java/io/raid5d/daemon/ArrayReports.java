@@ -55,7 +55,7 @@ final class ArrayReports {
         out.add("");
         out.add("    Number   RaidDevice State");
         for (int i = 0; i < s.members().size(); i++) {
-            out.add(String.format("    %6d   %10d %-14s %s", i, i, memberState(v, i), s.members().get(i)));
+            out.add(String.format("    %6d   %10d %-14s %s", i, i, memberState(v, i), memberPath(v, i)));
         }
         List<String[]> extra = outsideRoles(v);
         for (int k = 0; k < extra.size(); k++) {
@@ -70,6 +70,31 @@ final class ArrayReports {
         v.health().ifPresent(h -> {
             h.spares().forEach(p -> out.add(new String[] {"spare", p}));
             h.faultyDetached().forEach(p -> out.add(new String[] {"faulty", p}));
+        });
+        return out;
+    }
+
+    /**
+     * The device of a role; for a role without one, why it is out ("-" when nothing more is
+     * known than mdadm's "removed"): "(out of date: /dev/x (events 3 < 9))".
+     */
+    static String memberPath(ArrayView v, int role) {
+        if (v.health().isPresent() && v.health().get().slots().get(role) == io.raid5d.core.array.MemberSet.Slot.MISSING) {
+            String note = v.health().get().outNotes().get(role);
+            return note.equals("removed") ? "-" : "(" + note + ")";
+        }
+        return v.status().members().get(role);
+    }
+
+    /** Why each role without a member is out, as "[role] note" lines' words; empty when none is out. */
+    static List<String> outLines(ArrayView v) {
+        List<String> out = new ArrayList<>();
+        v.health().ifPresent(h -> {
+            for (int r = 0; r < h.slots().size(); r++) {
+                if (h.slots().get(r) == io.raid5d.core.array.MemberSet.Slot.MISSING) {
+                    out.add("[" + r + "] " + h.outNotes().get(r));
+                }
+            }
         });
         return out;
     }
@@ -103,6 +128,9 @@ final class ArrayReports {
             ArrayStatus s = v.status();
             StringBuilder line = new StringBuilder(s.name()).append(" : active raid5");
             for (int i = 0; i < s.members().size(); i++) {
+                if (v.health().isPresent() && v.health().get().slots().get(i) == io.raid5d.core.array.MemberSet.Slot.MISSING) {
+                    continue; // as /proc/mdstat: only devices in the array; the "out:" line says why a role is empty
+                }
                 line.append(' ').append(s.members().get(i)).append('[').append(i).append(']');
                 String st = memberState(v, i);
                 if (st.equals("faulty")) {
@@ -120,6 +148,10 @@ final class ArrayReports {
             out.add(String.format("      %d blocks level 5, %dk chunk, algorithm %s [%d/%d] [%s]",
                     s.sizeBytes() / 1024, s.chunkBytes() / 1024, s.layout(), s.raidDisks(),
                     upMarks(v).chars().filter(c -> c == 'U').count(), upMarks(v)));
+            List<String> outs = outLines(v);
+            if (!outs.isEmpty()) {
+                out.add("      out: " + String.join(", ", outs));
+            }
             v.health().filter(h -> h.rebuildRunning()).ifPresent(h -> out.add(String.format(
                     "      recovery = %d%% (%d/%d) speed=%dK/sec", h.recoveredSectors() * 100 / Math.max(1, s.memberSectors()),
                     h.recoveredSectors() / 2, s.memberSectors() / 2, h.rebuildKiBps())));
@@ -181,7 +213,11 @@ final class ArrayReports {
                 .field("scrub_done_sectors", h.scrubDoneSectors()).field("mismatch_cnt", h.mismatchCount()).end());
         j.key("members").beginArray();
         for (int i = 0; i < s.members().size(); i++) {
-            j.begin().field("number", i).field("role", i).field("state", memberState(v, i)).field("path", s.members().get(i)).end();
+            j.begin().field("number", i).field("role", i).field("state", memberState(v, i)).field("path", s.members().get(i));
+            if (v.health().isPresent() && !v.health().get().outNotes().get(i).isEmpty()) {
+                j.field("out", v.health().get().outNotes().get(i));
+            }
+            j.end();
         }
         List<String[]> extra = outsideRoles(v);
         for (int k = 0; k < extra.size(); k++) {

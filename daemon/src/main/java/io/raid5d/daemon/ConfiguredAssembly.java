@@ -60,30 +60,85 @@ final class ConfiguredAssembly {
         return !bitmap.equals("internal") && !bitmap.equals("none");
     }
 
-    /** Assembles every configured array not yet running; returns the names that failed. */
+    /** Assembles every configured array not yet running, without waiting for missing members; returns the names that failed. */
     List<String> assembleAll() {
+        try {
+            return assembleAll(0, millis -> true, status -> { });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
+    /** How the start-up assembly waits: true when the daemon was asked to stop meanwhile. */
+    interface Pause {
+        boolean stopRequested(long millis) throws InterruptedException;
+    }
+
+    /**
+     * The boot path: assembles every configured array not yet running. An array whose members
+     * are all there (every role claimed by some device) starts at once; one with a member not
+     * there yet is looked for again every second for up to {@code waitSeconds} (mdadm's
+     * last-resort timer does the same at boot), then started without it, degraded. Returns the
+     * names that could not be assembled. {@code status} hears what it waits for (systemd STATUS=).
+     */
+    List<String> assembleAll(int waitSeconds, Pause pause, java.util.function.Consumer<String> status)
+            throws InterruptedException {
         List<String> failed = new ArrayList<>();
-        for (ConfiguredArrays.Resolution r : ConfiguredArrays.resolve(config)) {
-            String name = r.entry().name();
-            if (manager.isRunning(name)) {
-                continue;
+        java.util.Set<String> done = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        boolean logged = false;
+        while (true) {
+            boolean last = System.nanoTime() - deadline >= 0;
+            List<String> waiting = new ArrayList<>();
+            for (ConfiguredArrays.Resolution r : ConfiguredArrays.resolve(config)) {
+                String name = r.entry().name();
+                if (done.contains(name) || manager.isRunning(name)) {
+                    continue;
+                }
+                boolean complete = r.ok() && r.found().get().complete();
+                if (!complete && !last) {
+                    waiting.add(r.ok() ? name + " (" + r.found().get().rolesFound() + " of " + r.found().get().raidDisks()
+                            + " members found)" : name + " (no member found)");
+                    continue;
+                }
+                done.add(name);
+                if (!r.ok()) {
+                    LOG.severe("array " + name + ": not assembled: " + r.problem());
+                    failed.add(name);
+                    continue;
+                }
+                FoundArray found = r.found().get();
+                if (!complete) {
+                    LOG.warning("array " + name + ": only " + found.rolesFound() + " of its " + found.raidDisks()
+                            + " members are there after " + waitSeconds + " s: starting without the others");
+                }
+                try {
+                    manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false, bitmapFileFor(name));
+                    applySettings(name).forEach(LOG::warning);
+                } catch (Exception e) {
+                    LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
+                    LOG.log(Level.FINE, "assembly failure", e);
+                    failed.add(name);
+                }
             }
-            if (!r.ok()) {
-                LOG.severe("array " + name + ": not assembled: " + r.problem());
-                failed.add(name);
-                continue;
+            if (waiting.isEmpty()) {
+                return failed;
             }
-            FoundArray found = r.found().get();
-            try {
-                manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false, bitmapFileFor(name));
-                applySettings(name).forEach(LOG::warning);
-            } catch (Exception e) {
-                LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());
-                LOG.log(Level.FINE, "assembly failure", e);
-                failed.add(name);
+            long leftSeconds = Math.max(0, (deadline - System.nanoTime()) / 1_000_000_000L);
+            String what = "waiting up to " + leftSeconds + " s for members of " + String.join(", ", waiting);
+            status.accept(what);
+            if (!logged) {
+                LOG.info(what);
+                logged = true;
+            }
+            if (pause.stopRequested(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)))) {
+                for (String w : waiting) {
+                    failed.add(w.substring(0, w.indexOf(' ')));
+                }
+                return failed;
             }
         }
-        return failed;
     }
 
     /** The configured stripe cache size of array {@code name} (its ARRAY line's stripe_cache=, else STRIPE_CACHE). */

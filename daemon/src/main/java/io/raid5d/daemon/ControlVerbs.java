@@ -103,6 +103,9 @@ final class ControlVerbs {
                         out.line(String.join("\t", ArrayEvent.of(EventType.TEST_MESSAGE, r.name()).words()));
                     }
                 }
+                for (ArrayEvent e : manager.degradedNow()) { // as mdadm --monitor's first look at the arrays
+                    out.line(String.join("\t", e.words()));
+                }
                 while (!out.clientGone() && !sub.ended()) {
                     ArrayEvent e = sub.next(250);
                     if (e != null) {

@@ -97,6 +97,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         MutableExportRegistry exports = new MutableExportRegistry();
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
         manager.setForceAssemble(forceAssemble);
+        manager.setAutoReAdd(settings.config().autoReAdd());
         manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());
@@ -109,7 +110,8 @@ public final class Raid5Daemon implements Callable<Integer> {
                 manager.assemble(spec.name(), spec.members(), configured.stripeCache(spec.name()), false, spec.bitmapFile());
                 configured.applySettings(spec.name()).forEach(LOG::warning);
             }
-            List<String> missing = configured.assembleAll();
+            List<String> missing = configured.assembleAll(settings.config().memberWaitSeconds(), signals::awaitFor,
+                    systemd::status);
             new ControlVerbs(manager, events, configured).registerAll(controlServer);
             controlServer.start();
             if (settings.metrics().isPresent()) {
@@ -145,9 +147,9 @@ public final class Raid5Daemon implements Callable<Integer> {
     }
 
     private static String readyStatus(ArrayManager manager, List<String> missing) {
-        List<io.raid5d.core.array.ArrayStatus> all = new ArrayList<>();
-        manager.all().forEach(a -> all.add(a.status()));
-        String s = StatusTicker.summary(all);
+        List<ArrayView> all = new ArrayList<>();
+        manager.running().forEach(a -> all.add(a.view()));
+        String s = StatusTicker.summaryOf(all);
         return missing.isEmpty() ? s : s + "; NOT assembled: " + String.join(", ", missing);
     }
 

@@ -27,6 +27,11 @@ final class ShutdownSignals {
         return signalName;
     }
 
+    /** Waits at most {@code millis} for a stop request; true if one came. */
+    boolean awaitFor(long millis) throws InterruptedException {
+        return requested.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     void request(String why) {
         signalName = why;
         requested.countDown();

@@ -45,17 +45,18 @@ final class StatusTicker implements AutoCloseable {
     private void tick() {
         try {
             List<RunningArray> running = manager.running();
-            List<ArrayStatus> statuses = new ArrayList<>();
+            List<ArrayView> views = new ArrayList<>();
             List<ResyncWatcher.Sighting> sightings = new ArrayList<>();
             long now = System.nanoTime();
             for (RunningArray r : running) {
-                ArrayStatus s = r.engine().status();
+                ArrayView v = r.view();
+                ArrayStatus s = v.status();
                 r.resyncRate().sample(s.resyncDoneSectors(), s.resyncRunning(), now);
-                statuses.add(s);
+                views.add(v);
                 sightings.add(new ResyncWatcher.Sighting(s, r.resyncFromSectors()));
             }
             watcher.observe(sightings);
-            String status = summary(statuses);
+            String status = summaryOf(views);
             if (!status.equals(lastStatus)) {
                 lastStatus = status;
                 systemd.status(status);
@@ -63,6 +64,22 @@ final class StatusTicker implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "status tick failed", e);
         }
+    }
+
+    /** As {@link #summary}, adding for a degraded array which role is out and why. */
+    static String summaryOf(List<ArrayView> views) {
+        if (views.isEmpty()) {
+            return "no arrays running";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < views.size(); i++) {
+            sb.append(i == 0 ? "" : "; ").append(one(views.get(i).status()));
+            List<String> outs = ArrayReports.outLines(views.get(i));
+            if (!outs.isEmpty()) {
+                sb.append(" (out: ").append(String.join(", ", outs)).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** One line for systemctl status: each array's name and state, with resync progress. */
@@ -75,11 +92,16 @@ final class StatusTicker implements AutoCloseable {
             if (sb.length() > 0) {
                 sb.append("; ");
             }
-            sb.append(s.name()).append(": ").append(s.state());
-            if (s.resyncRunning()) {
-                int t = s.resyncPercentTenths();
-                sb.append(' ').append(t / 10).append('.').append(t % 10).append('%');
-            }
+            sb.append(one(s));
+        }
+        return sb.toString();
+    }
+
+    private static String one(ArrayStatus s) {
+        StringBuilder sb = new StringBuilder(s.name()).append(": ").append(s.state());
+        if (s.resyncRunning()) {
+            int t = s.resyncPercentTenths();
+            sb.append(' ').append(t / 10).append('.').append(t % 10).append('%');
         }
         return sb.toString();
     }

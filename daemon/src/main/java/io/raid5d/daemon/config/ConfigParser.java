@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
  * DEVICE PATTERN...             where to look for members (paths or globs), for ARRAY lines without devices=
  * BITMAP internal|none|FILE     default bitmap of the arrays
  * STRIPE_CACHE N                default stripe cache size of the arrays
+ * MEMBER_WAIT SECONDS           at start, wait this long for missing members of a configured array
+ *                               before starting it degraded (default 30, like mdadm's last-resort timer; 0 = no wait)
+ * POLICY action=re-add|incremental   re-add (default): a member assembly left out because it was only absent
+ *                               is re-added at once through the bitmap; incremental: it waits for an admin
  * ARRAY NAME [UUID=..] [devices=P,P..] [bitmap=..] [stripe_cache=N]
  * </pre>
  *
@@ -97,6 +101,8 @@ public final class ConfigParser {
         private OptionalInt ioThreads = OptionalInt.empty();
         private Optional<String> bitmap = Optional.empty();
         private OptionalInt stripeCache = OptionalInt.empty();
+        private OptionalInt memberWait = OptionalInt.empty();
+        private Optional<String> policyAction = Optional.empty();
         private final List<String> devices = new ArrayList<>();
         private final List<ArrayEntry> arrays = new ArrayList<>();
         private int lineNo;
@@ -119,6 +125,8 @@ public final class ConfigParser {
                 case "IO_THREADS" -> ioThreads = OptionalInt.of(positive(keyword, one(keyword, args)));
                 case "BITMAP" -> bitmap = Optional.of(one(keyword, args));
                 case "STRIPE_CACHE" -> stripeCache = OptionalInt.of(positive(keyword, one(keyword, args)));
+                case "MEMBER_WAIT" -> memberWait = OptionalInt.of(nonNegative(keyword, one(keyword, args)));
+                case "POLICY" -> policyAction = Optional.of(policy(args));
                 case "DEVICE" -> {
                     if (args.isEmpty()) {
                         throw error("DEVICE wants one or more paths or globs");
@@ -127,7 +135,8 @@ public final class ConfigParser {
                 }
                 case "ARRAY" -> arrays.add(array(args));
                 default -> throw error("unknown keyword '" + words[0]
-                        + "' (known: LISTEN, CONTROL, METRICS, IO_THREADS, DEVICE, BITMAP, STRIPE_CACHE, ARRAY)");
+                        + "' (known: LISTEN, CONTROL, METRICS, IO_THREADS, DEVICE, BITMAP, STRIPE_CACHE, MEMBER_WAIT,"
+                        + " POLICY, ARRAY)");
             }
         }
 
@@ -180,6 +189,38 @@ public final class ConfigParser {
             return new ArrayEntry(name, uuid, List.copyOf(devs), bm, sc);
         }
 
+        /** mdadm's POLICY line, of which raid5d knows the action: re-add or incremental. */
+        private String policy(List<String> args) throws ConfigException {
+            String action = null;
+            for (String word : args) {
+                int eq = word.indexOf('=');
+                String key = eq <= 0 ? word : word.substring(0, eq).toLowerCase(Locale.ROOT);
+                if (!key.equals("action") || eq == word.length() - 1) {
+                    throw error("POLICY: '" + word + "' is not understood (raid5d knows action=re-add and action=incremental)");
+                }
+                action = word.substring(eq + 1).toLowerCase(Locale.ROOT);
+                if (!action.equals("re-add") && !action.equals("incremental")) {
+                    throw error("POLICY: action=" + action + " is not supported (re-add or incremental)");
+                }
+            }
+            if (action == null) {
+                throw error("POLICY wants action=re-add or action=incremental");
+            }
+            return action;
+        }
+
+        private int nonNegative(String keyword, String value) throws ConfigException {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // fall through to the error
+            }
+            throw error(keyword + " wants a number of seconds (0 or more), got '" + value + "'");
+        }
+
         private String one(String keyword, List<String> args) throws ConfigException {
             if (args.size() != 1) {
                 throw error(keyword + " wants exactly one value, got " + args.size());
@@ -214,7 +255,7 @@ public final class ConfigParser {
 
         DaemonConfig build() {
             return new DaemonConfig(source, listen, control, metrics, ioThreads, List.copyOf(devices), bitmap,
-                    stripeCache, List.copyOf(arrays));
+                    stripeCache, List.copyOf(arrays), memberWait, policyAction);
         }
     }
 }

@@ -12,14 +12,33 @@ import java.util.OptionalInt;
  * @param devices     global DEVICE patterns: where arrays without their own {@code devices=} are looked for
  * @param bitmap      default for arrays' {@code bitmap=}
  * @param stripeCache default for arrays' {@code stripe_cache=}
+ * @param memberWait  MEMBER_WAIT: seconds to wait at start for missing members of configured arrays
+ * @param policyAction POLICY action=: {@code re-add} or {@code incremental}
  */
 public record DaemonConfig(Path source, Optional<String> listen, Optional<Path> control, Optional<String> metrics,
                            OptionalInt ioThreads, List<String> devices, Optional<String> bitmap,
-                           OptionalInt stripeCache, List<ArrayEntry> arrays) {
+                           OptionalInt stripeCache, List<ArrayEntry> arrays, OptionalInt memberWait,
+                           Optional<String> policyAction) {
+    /** mdadm's last-resort timer (mdadm-last-resort@.timer) starts a degraded array after 30 s. */
+    public static final int DEFAULT_MEMBER_WAIT_SECONDS = 30;
 
     public static DaemonConfig empty() {
         return new DaemonConfig(null, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
-                List.of(), Optional.empty(), OptionalInt.empty(), List.of());
+                List.of(), Optional.empty(), OptionalInt.empty(), List.of(), OptionalInt.empty(), Optional.empty());
+    }
+
+    /** Seconds to wait at start for members of a configured array that are not there yet. */
+    public int memberWaitSeconds() {
+        return memberWait.orElse(DEFAULT_MEMBER_WAIT_SECONDS);
+    }
+
+    /**
+     * Whether a member assembly left out because it was only absent (not recorded faulty) is
+     * re-added at once through the bitmap. Default yes: the bitmap makes it cheap and the array
+     * is whole again without an admin, as DRBD and Mayastor do for a replica that returns.
+     */
+    public boolean autoReAdd() {
+        return policyAction.map(a -> a.equals("re-add")).orElse(true);
     }
 
     /** The patterns to search for {@code array}'s members: its own, else the global DEVICE lines. */

@@ -45,8 +45,10 @@ public final class MemberScan {
             ms.sort(Comparator.comparingInt(MemberScan::roleOrder));
             Superblock newest = ms.stream().map(m -> m.superblock().get())
                     .max((a, b) -> Long.compareUnsigned(a.getEvents(), b.getEvents())).get();
+            long roles = ms.stream().mapToInt(m -> m.superblock().get().role())
+                    .filter(r -> Superblock.isActiveRole(r) && r < newest.getRaidDisks()).distinct().count();
             out.add(new FoundArray(e.getKey(), newest.getSetName(), newest.getRaidDisks(), newest.getEvents(),
-                    ms.stream().map(ProbedMember::path).toList()));
+                    ms.stream().map(ProbedMember::path).toList(), (int) roles));
         }
         return out;
     }

@@ -31,6 +31,17 @@ public final class ArrayMetadata {
         this.members = members;
         this.superblocks = byRole.toArray(new Superblock[0]);
         this.bitmap = bitmap;
+        for (int role = 0; role < superblocks.length; role++) {
+            if (superblocks[role] == null) {
+                int dev = devNumberOf(role);
+                if (dev >= 0) {
+                    // As md's super_1_sync: a device not in the array is recorded unused from the next
+                    // update on. Without it, a member absent now and back after a crash one event
+                    // behind would pass md's margin of one and be trusted with data it never got.
+                    setRoleEverywhere(dev, Superblock.ROLE_SPARE);
+                }
+            }
+        }
     }
 
     /** The array's log from now on (the array wraps the assembled log to make it switchable). */

@@ -39,6 +39,8 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     private final RecoverySweeps sweeps;
     private final MemberOperations memberOps;
     private final SparePool spares = new SparePool();
+    /** Set once before start, read by report threads. */
+    private volatile java.util.List<LeftOutMember> leftOut = java.util.List.of();
 
     public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
         this.name = name;
@@ -233,7 +235,21 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     }
 
     public ArrayHealth health() {
-        return sweeps.health(spares);
+        return sweeps.health(spares).withLeftOut(leftOut);
+    }
+
+    /**
+     * Before {@link #start}: the devices assembly left out (out of date, recorded faulty or
+     * removed), so detail and status can say which member is out and why, and the daemon can
+     * re-add them.
+     */
+    public void recordLeftOut(java.util.List<LeftOutMember> found) {
+        leftOut = java.util.List.copyOf(found);
+    }
+
+    /** The devices assembly left out (see {@link #recordLeftOut}). */
+    public java.util.List<LeftOutMember> leftOut() {
+        return leftOut;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.raid5d.core.assembly;
 
 import io.raid5d.core.array.ArrayMetadata;
 import io.raid5d.core.array.ArrayOptions;
+import io.raid5d.core.array.LeftOutMember;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.geometry.Geometry;
@@ -26,12 +27,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Turns a list of member paths into an array, as mdadm --assemble does: reads every
- * superblock and refuses, with a message naming the member, anything that does not add up:
- * another array's member, a duplicate or missing role, a stale event count, a bad checksum, a
- * member too small for the size the superblock claims. Nothing is written while checking.
+ * Turns a list of member paths into an array, as mdadm --assemble and the kernel do: reads
+ * every superblock; the freshest decides which members take part, and members it does not
+ * vouch for (out of date, recorded faulty or removed) are left out, each named in one log line,
+ * so a clean array starts degraded without them. Refused, with a message naming the member:
+ * another array's member, a duplicate role, a bad checksum, a member too small for the size the
+ * superblock claims, and too few fresh members (unless forced). Nothing is written while checking.
  */
 public final class ArrayAssembler {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ArrayAssembler.class.getName());
     private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET | Superblock.FEATURE_RECOVERY_OFFSET;
 
     /** Why a dirty array that is also degraded is not started without --force (say it the same way everywhere). */
@@ -46,10 +50,11 @@ public final class ArrayAssembler {
 
     /** Opens and checks the members, all of them (no degraded set); the caller owns the result. */
     public static AssembledMembers open(List<Path> paths, boolean readOnly) throws AssemblyException {
-        return open(paths, readOnly, false);
+        return open(paths, readOnly, false, false);
     }
 
-    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded) throws AssemblyException {
+    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded, boolean force)
+            throws AssemblyException {
         List<MemberDevice> devices = new ArrayList<>();
         try {
             List<Superblock> sbs = new ArrayList<>();
@@ -58,7 +63,7 @@ public final class ArrayAssembler {
                 devices.add(dev);
                 sbs.add(readSuperblock(dev));
             }
-            AssembledMembers result = check(devices, sbs, allowDegraded);
+            AssembledMembers result = check(devices, sbs, allowDegraded, force);
             devices.clear(); // ownership moved to the result
             return result;
         } catch (MemberOpenException e) {
@@ -80,11 +85,19 @@ public final class ArrayAssembler {
      * failure the caller still does.
      */
     public static AssembledMembers openDevices(List<MemberDevice> devices) throws AssemblyException {
+        return openDevices(devices, false);
+    }
+
+    /**
+     * As {@link #openDevices(List)}; {@code force} takes the freshest out-of-date member back in
+     * when too few are fresh. Devices left out are closed; the result owns the others.
+     */
+    public static AssembledMembers openDevices(List<MemberDevice> devices, boolean force) throws AssemblyException {
         List<Superblock> sbs = new ArrayList<>();
         for (MemberDevice dev : devices) {
             sbs.add(readSuperblock(dev));
         }
-        return check(devices, sbs, true);
+        return check(devices, sbs, true, force);
     }
 
     /** {@link #assembleDevices(String, List, ArrayOptions, boolean)} without force. */
@@ -99,7 +112,7 @@ public final class ArrayAssembler {
      */
     public static Raid5Array assembleDevices(String name, List<MemberDevice> devices, ArrayOptions options, boolean force)
             throws AssemblyException, IOException {
-        return start(name, openDevices(devices), options, force, null);
+        return start(name, openDevices(devices, force), options, force, null);
     }
 
     /** Assembles a writable array with default options and {@code ioThreads} member I/O threads, and starts it. */
@@ -140,11 +153,17 @@ public final class ArrayAssembler {
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force,
                                       Path bitmapFile) throws AssemblyException, IOException {
-        return start(name, open(paths, false, true), options, force, bitmapFile);
+        return start(name, open(paths, false, true, force), options, force, bitmapFile);
     }
 
     private static Raid5Array start(String name, AssembledMembers am, ArrayOptions options, boolean force,
                                     Path bitmapFile) throws AssemblyException, IOException {
+        for (LeftOutMember m : am.leftOut()) {
+            LOG.warning("array " + name + ": " + m.describe());
+        }
+        for (String f : am.forced()) {
+            LOG.warning("array " + name + ": " + f);
+        }
         if (am.members().degraded() && !am.reference().isClean() && !force) {
             am.close();
             throw new AssemblyException("array " + name + " (" + MdUuid.format(am.reference().getSetUuid()) + ") is not"
@@ -162,6 +181,7 @@ public final class ArrayAssembler {
                 throw e;
             }
             array.holdIdleSpares(am.spares());
+            array.recordLeftOut(am.leftOut());
             array.start();
             return array;
         } catch (IOException | RuntimeException e) {
@@ -208,17 +228,36 @@ public final class ArrayAssembler {
         }
     }
 
-    private static AssembledMembers check(List<MemberDevice> devices, List<Superblock> sbs, boolean allowDegraded)
-            throws AssemblyException {
+    /**
+     * Decides, by mdadm's Assemble.c and the kernel's rules, which devices take part: the freshest
+     * superblock (highest events among members whose own superblock says they are active) is the
+     * reference. A member is left out when its events are older than the reference's by more
+     * than one (md's margin), when the reference records its slot as faulty or unused, or when
+     * its own superblock records the reference as failed (split brain; not with force). With
+     * {@code force}, when too few are fresh, the freshest out-of-date member is taken back in
+     * with its event count raised, as {@code mdadm --assemble --force} does. Included members
+     * take the reference's array-wide state (events, resync offset, dev_roles, bitmap position),
+     * as md rewrites every superblock from its own state. Nothing is written here.
+     */
+    private static AssembledMembers check(List<MemberDevice> devices, List<Superblock> sbs, boolean allowDegraded,
+                                          boolean force) throws AssemblyException {
         if (devices.isEmpty()) {
             throw new AssemblyException("no members given");
         }
-        int newest = 0;
-        for (int i = 1; i < sbs.size(); i++) {
-            int c = Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents());
-            // among the newest, an active member's superblock over a spare's
-            if (c > 0 || c == 0 && !Superblock.isActiveRole(sbs.get(newest).role()) && Superblock.isActiveRole(sbs.get(i).role())) {
+        int newest = -1;
+        for (int i = 0; i < sbs.size(); i++) {
+            // mdadm's most_recent: among devices whose own superblock says active, the highest events
+            if (Superblock.isActiveRole(sbs.get(i).role())
+                    && (newest < 0 || Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents()) > 0)) {
                 newest = i;
+            }
+        }
+        if (newest < 0) {
+            newest = 0; // only spares or faulty devices: the checks below say what is wrong
+            for (int i = 1; i < sbs.size(); i++) {
+                if (Long.compareUnsigned(sbs.get(i).getEvents(), sbs.get(newest).getEvents()) > 0) {
+                    newest = i;
+                }
             }
         }
         Superblock ref = sbs.get(newest);
@@ -263,13 +302,10 @@ public final class ArrayAssembler {
                 activeSbs.add(sb);
             }
         }
-        devices = activeDevices;
-        sbs = activeSbs;
         int raidDisks = ref.getRaidDisks();
-        if (devices.size() > raidDisks || (!allowDegraded && devices.size() != raidDisks)
-                || devices.size() < raidDisks - 1) {
-            throw new AssemblyException("array " + arrayId + " has " + raidDisks + " raid devices but " + devices.size()
-                    + " members were given" + (devices.size() == raidDisks - 1 ? "" : " (RAID-5 runs with at most one missing)"));
+        if (!allowDegraded && activeDevices.size() != raidDisks || activeDevices.size() > 2 * raidDisks) {
+            throw new AssemblyException("array " + arrayId + " has " + raidDisks + " raid devices but " + activeDevices.size()
+                    + " members were given");
         }
         Layout layout;
         Geometry geometry;
@@ -281,60 +317,209 @@ public final class ArrayAssembler {
         }
         MemberDevice[] byRole = new MemberDevice[raidDisks];
         Superblock[] sbByRole = new Superblock[raidDisks];
-        long[] dataOffsets = new long[raidDisks];
-        int rebuilding = -1;
-        for (int i = 0; i < sbs.size(); i++) {
-            Superblock sb = sbs.get(i);
-            MemberDevice dev = devices.get(i);
+        List<LeftOutMember> leftOut = new ArrayList<>();
+        List<MemberDevice> leftOutDevices = new ArrayList<>();
+        for (int i = 0; i < activeSbs.size(); i++) {
+            Superblock sb = activeSbs.get(i);
+            MemberDevice dev = activeDevices.get(i);
             String path = dev.path();
             checkSameGeometry(path, sb, refPath, ref);
-            if (sb.getEvents() != ref.getEvents()) {
-                throw new AssemblyException(path + " is stale: its event count " + sb.getEvents() + " is older than "
-                        + ref.getEvents() + " on " + refPath + " (it missed updates: leave it out to run degraded, then re-add it)");
+            int own = sb.role();
+            int recorded = ref.roleOf(sb.getDevNumber()); // what the freshest superblock says of this member
+            long behind = ref.getEvents() - sb.getEvents();
+            // md trusts a member's own record of its role only if it is as fresh as the reference
+            int role = behind > 0 || recorded == Superblock.ROLE_FAULTY ? recorded : own;
+            int wouldBe = Superblock.isActiveRole(role) ? role : own;
+            LeftOutMember.Reason reason = null;
+            if (!Superblock.isActiveRole(own) && sb != ref) {
+                if (own == Superblock.ROLE_FAULTY || own == Superblock.ROLE_SPARE) {
+                    reason = LeftOutMember.Reason.REMOVED; // a spare in recovery that the array forgot, or self-faulty
+                } else {
+                    throw new AssemblyException(path + " is in role 0x" + Integer.toHexString(own) + " in array " + arrayId
+                            + ", not an active member");
+                }
+            } else if (behind > 1) {
+                reason = LeftOutMember.Reason.OUT_OF_DATE;
+            } else if (sb != ref && !force && !Superblock.isActiveRole(sb.roleOf(ref.getDevNumber()))) {
+                reason = LeftOutMember.Reason.REPORTS_FRESHEST_FAILED;
+            } else if (role == Superblock.ROLE_FAULTY) {
+                reason = LeftOutMember.Reason.FAULTY;
+            } else if (!Superblock.isActiveRole(role)) {
+                reason = LeftOutMember.Reason.REMOVED;
+            } else if (role >= raidDisks) {
+                throw new AssemblyException(path + " is in role " + role + " in array " + arrayId + ", which has only "
+                        + raidDisks + " raid devices");
             }
-            int role = roleOf(path, sb);
-            int refRole = ref.roleOf(sb.getDevNumber()); // what the newest superblock says of this member
-            if (refRole == Superblock.ROLE_FAULTY && role < raidDisks) {
-                role = refRole;
+            if (reason == null && byRole[role] != null) {
+                Superblock other = sbByRole[role];
+                int c = Long.compareUnsigned(sb.getEvents(), other.getEvents());
+                if (c == 0) {
+                    throw new AssemblyException(path + " and " + byRole[role].path() + " both claim role " + role
+                            + " in array " + arrayId);
+                }
+                // mdadm keeps the newer of two devices claiming one slot; the older one is out of date
+                MemberDevice older = c > 0 ? byRole[role] : dev;
+                Superblock olderSb = c > 0 ? other : sb;
+                leftOut.add(new LeftOutMember(older.path(), role, olderSb.getDevNumber(), olderSb.getEvents(),
+                        ref.getEvents(), refPath, ref.roleOf(olderSb.getDevNumber()), LeftOutMember.Reason.OUT_OF_DATE));
+                leftOutDevices.add(older);
+                if (c < 0) {
+                    continue;
+                }
             }
-            if (role >= raidDisks) {
-                throw new AssemblyException(path + " is " + (role == Superblock.ROLE_SPARE ? "a spare"
-                        : role == Superblock.ROLE_FAULTY ? "marked faulty" : "in role " + role) + " in array " + arrayId
-                        + ", not an active member");
-            }
-            if (byRole[role] != null) {
-                throw new AssemblyException(path + " and " + byRole[role].path() + " both claim role " + role
-                        + " in array " + arrayId);
+            if (reason != null) {
+                leftOut.add(new LeftOutMember(path, wouldBe, sb.getDevNumber(), sb.getEvents(), ref.getEvents(), refPath,
+                        recorded, reason));
+                leftOutDevices.add(dev);
+                continue;
             }
             long needBytes = (sb.getDataOffset() + ref.getSize()) * 512L;
             if (dev.sizeBytes() < needBytes) {
                 throw new AssemblyException(path + " is too small for array " + arrayId + ": it has " + dev.sizeBytes()
                         + " bytes, the superblock needs " + needBytes + " (data offset + used size); truncated?");
             }
-            if (sb.hasRecoveryOffset()) {
-                rebuilding = role; // a spare in recovery: continues from its recovery_offset
-            }
             byRole[role] = dev;
             sbByRole[role] = sb;
-            dataOffsets[role] = sb.getDataOffset();
         }
-        int missing = 0;
+        if (!allowDegraded && !leftOut.isEmpty()) {
+            StringBuilder why = new StringBuilder();
+            for (LeftOutMember m : leftOut) {
+                why.append(why.length() == 0 ? "" : "; ").append(m.describe());
+            }
+            throw new AssemblyException("array " + arrayId + ": not every member is in the array: " + why);
+        }
+        List<String> forced = new ArrayList<>();
+        while (force && outCount(byRole, sbByRole) > 1) {
+            LeftOutMember pick = null;
+            for (LeftOutMember m : leftOut) {
+                Superblock sb = activeSbs.get(activeDevices.indexOf(deviceOf(activeDevices, m.path())));
+                // mdadm's force_array: only a device whose own superblock has it active in an empty
+                // slot, and not in recovery (it would be a source of data it does not have)
+                if (Superblock.isActiveRole(sb.role()) && sb.role() < raidDisks && byRole[sb.role()] == null
+                        && !sb.hasRecoveryOffset() && (pick == null || Long.compareUnsigned(m.events(), pick.events()) > 0)) {
+                    pick = m;
+                }
+            }
+            if (pick == null) {
+                break;
+            }
+            MemberDevice dev = deviceOf(activeDevices, pick.path());
+            Superblock sb = activeSbs.get(activeDevices.indexOf(dev));
+            int role = sb.role();
+            forced.add("forcing event count in " + pick.path() + "(" + role + ") from " + sb.getEvents() + " up to "
+                    + ref.getEvents() + ": it missed what was written to the array since it left, so its chunks of"
+                    + " stripes written since then are stale (and parity built without it disagrees there): check the"
+                    + " file system (fsck) and run 'raid5 check'");
+            sb.setEvents(ref.getEvents());
+            byRole[role] = dev;
+            sbByRole[role] = sb;
+            leftOut.remove(pick);
+            leftOutDevices.remove(dev);
+        }
+        int rebuilding = -1;
         for (int r = 0; r < raidDisks; r++) {
-            if (byRole[r] == null) {
-                missing++;
-                dataOffsets[r] = ref.getDataOffset();
+            if (sbByRole[r] != null && sbByRole[r].hasRecoveryOffset()) {
+                rebuilding = r; // a spare in recovery: continues from its recovery_offset
             }
         }
-        if (missing + (rebuilding >= 0 ? 1 : 0) > 1) {
-            throw new AssemblyException("array " + arrayId + " cannot run: " + (missing > 1 ? missing + " members are missing"
-                    : "a member is missing and " + byRole[rebuilding].path() + " is still in recovery")
-                    + "; RAID-5 runs with at most one member lost");
+        if (outCount(byRole, sbByRole) > 1) {
+            throw new AssemblyException(tooFewMessage(arrayId, raidDisks, byRole, sbByRole, leftOut, refPath, ref, force));
+        }
+        long[] dataOffsets = new long[raidDisks];
+        for (int r = 0; r < raidDisks; r++) {
+            dataOffsets[r] = sbByRole[r] == null ? ref.getDataOffset() : sbByRole[r].getDataOffset();
+            if (sbByRole[r] != null) {
+                adoptArrayState(sbByRole[r], ref);
+            }
+        }
+        for (int r = 0; r < raidDisks; r++) {
+            for (int q = 0; q < raidDisks; q++) {
+                if (sbByRole[r] != null && sbByRole[q] != null) {
+                    // every included member recorded in its role (a forced member too, as mdadm's "clearing FAULTY flag")
+                    sbByRole[r].setRole(sbByRole[q].getDevNumber(), q);
+                }
+            }
+        }
+        for (MemberDevice d : leftOutDevices) {
+            try {
+                d.close(); // not part of the array: free for re-add
+            } catch (IOException ignored) {
+                // nothing was written to it
+            }
         }
         MemberSet members = new MemberSet(geometry, byRole, dataOffsets, rebuilding,
                 rebuilding >= 0 ? sbByRole[rebuilding].getRecoveryOffset() : 0);
         long bitmapAddress = ref.hasBitmap() ? SuperblockIo.internalBitmapByteOffset(ref) : -1;
         return new AssembledMembers(members, java.util.Collections.unmodifiableList(Arrays.asList(sbByRole)), bitmapAddress,
-                List.copyOf(spares));
+                List.copyOf(spares), List.copyOf(leftOut), List.copyOf(forced));
+    }
+
+    /** Roles without a member, plus one for a member still in recovery (it cannot serve its data yet). */
+    private static int outCount(MemberDevice[] byRole, Superblock[] sbByRole) {
+        int out = 0;
+        boolean recovering = false;
+        for (int r = 0; r < byRole.length; r++) {
+            if (byRole[r] == null) {
+                out++;
+            } else if (sbByRole[r].hasRecoveryOffset()) {
+                recovering = true;
+            }
+        }
+        return out + (recovering ? 1 : 0);
+    }
+
+    private static MemberDevice deviceOf(List<MemberDevice> devices, String path) {
+        for (MemberDevice d : devices) {
+            if (d.path().equals(path)) {
+                return d;
+            }
+        }
+        throw new IllegalStateException(path + " is not among the devices");
+    }
+
+    /** md takes the array-wide state from the freshest superblock and writes it to every member. */
+    private static void adoptArrayState(Superblock sb, Superblock ref) {
+        if (sb == ref) {
+            return;
+        }
+        sb.setEvents(ref.getEvents());
+        sb.setResyncOffset(ref.getResyncOffset());
+        sb.setDevRoles(ref.getDevRoles());
+        sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_BITMAP_OFFSET | ref.getFeatureMap() & Superblock.FEATURE_BITMAP_OFFSET);
+        sb.setBitmapOffset(ref.getBitmapOffset());
+    }
+
+    private static String tooFewMessage(String arrayId, int raidDisks, MemberDevice[] byRole, Superblock[] sbByRole,
+                                        List<LeftOutMember> leftOut, String refPath, Superblock ref, boolean force) {
+        StringBuilder b = new StringBuilder("array " + arrayId + " cannot run: ");
+        int present = 0;
+        for (int r = 0; r < raidDisks; r++) {
+            if (byRole[r] != null && !sbByRole[r].hasRecoveryOffset()) {
+                present++;
+            }
+        }
+        b.append("only ").append(present).append(" of its ").append(raidDisks).append(" members are fresh, and RAID-5 runs with at"
+                + " most one out. The freshest is ").append(refPath).append(" (events ").append(ref.getEvents()).append(").");
+        for (int r = 0; r < raidDisks; r++) {
+            if (byRole[r] != null && sbByRole[r].hasRecoveryOffset()) {
+                b.append(" Role ").append(r).append(": ").append(byRole[r].path()).append(" is still in recovery.");
+            } else if (byRole[r] == null) {
+                b.append(" Role ").append(r).append(": ");
+                String sep = "";
+                for (LeftOutMember m : leftOut) {
+                    if (m.role() == r) {
+                        b.append(sep).append(m.path()).append(" (events ").append(m.events()).append(", ")
+                                .append(m.reason().word()).append(')');
+                        sep = ", ";
+                    }
+                }
+                b.append(sep.isEmpty() ? "no device." : ".");
+            }
+        }
+        b.append(force ? " No out-of-date member can be forced in." : " 'raid5 assemble --force' (raid5d --force-assemble)"
+                + " takes the freshest out-of-date member back in, as mdadm --assemble --force does: what was written"
+                + " since it left is stale on it.");
+        return b.toString();
     }
 
     private static int roleOf(String path, Superblock sb) {

@@ -1,5 +1,6 @@
 package io.raid5d.core.assembly;
 
+import io.raid5d.core.array.LeftOutMember;
 import io.raid5d.core.array.MemberSet;
 import io.raid5d.core.superblock.Superblock;
 import java.io.IOException;
@@ -11,12 +12,15 @@ import java.util.List;
  *
  * @param bitmapAddress byte address of the internal bitmap on each member, or -1 if none
  * @param spares        idle spares of the array found among the devices
+ * @param leftOut       devices of the array that assembly left out (closed; named for reports and re-add)
+ * @param forced        what --force changed (mdadm's "forcing event count in ..."), one line each
  */
-public record AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress, List<SpareMember> spares)
+public record AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress, List<SpareMember> spares,
+                               List<LeftOutMember> leftOut, List<String> forced)
         implements AutoCloseable {
 
     public AssembledMembers(MemberSet members, List<Superblock> superblocks, long bitmapAddress) {
-        this(members, superblocks, bitmapAddress, List.of());
+        this(members, superblocks, bitmapAddress, List.of(), List.of(), List.of());
     }
 
     /** The superblock of the first present member (they agree on the array fields). */
