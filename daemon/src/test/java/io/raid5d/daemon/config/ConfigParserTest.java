@@ -1,6 +1,7 @@
 package io.raid5d.daemon.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,11 +54,27 @@ class ConfigParserTest {
             {"IO_THREADS 2 3", "t.conf:1: IO_THREADS wants exactly one value, got 2"},
             {"DEVICE", "t.conf:1: DEVICE wants one or more paths"},
             {"ARRAY a/b", "t.conf:1: 'a/b' is not a usable array name"},
+            {"MEMBER_WAIT -1", "t.conf:1: MEMBER_WAIT wants a number of seconds (0 or more), got '-1'"},
+            {"MEMBER_WAIT soon", "t.conf:1: MEMBER_WAIT wants a number of seconds"},
+            {"POLICY action=spare", "t.conf:1: POLICY: action=spare is not supported (re-add or incremental)"},
+            {"POLICY domain=x action=re-add", "t.conf:1: POLICY: 'domain=x' is not understood"},
+            {"POLICY", "t.conf:1: POLICY wants action=re-add or action=incremental"},
         };
         for (String[] b : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> ConfigParser.parse(SRC, b[0]), b[0]);
             assertTrue(e.getMessage().startsWith(b[1]), b[0] + " -> " + e.getMessage());
         }
+    }
+
+    @Test
+    void memberWaitAndReAddPolicyHaveMdadmsDefaults() throws Exception {
+        DaemonConfig none = ConfigParser.parse(SRC, "");
+        assertEquals(30, none.memberWaitSeconds(), "mdadm's last-resort timer");
+        assertTrue(none.autoReAdd());
+        DaemonConfig set = ConfigParser.parse(SRC, "MEMBER_WAIT 0\npolicy ACTION=Incremental");
+        assertEquals(0, set.memberWaitSeconds());
+        assertFalse(set.autoReAdd());
+        assertTrue(ConfigParser.parse(SRC, "POLICY action=re-add").autoReAdd());
     }
 
     @Test
