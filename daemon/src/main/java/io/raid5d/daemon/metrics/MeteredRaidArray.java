@@ -94,6 +94,16 @@ public final class MeteredRaidArray implements RaidArray {
         return write.time(engine.write(offset, src, fua), length);
     }
 
+    /** One request for the engine, however many receive buffers: sectors split between buffers stay whole. */
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+        long length = 0;
+        for (ByteBuffer b : srcs) {
+            length += b.remaining();
+        }
+        return write.time(engine.write(offset, srcs, fua), length);
+    }
+
     @Override
     public CompletableFuture<Void> flush() {
         return flush.time(engine.flush(), 0);

@@ -27,6 +27,7 @@ class MetricsTest {
     /** An in-memory array whose writes past 1 MiB fail, to count errors. */
     private static final class MemoryArray implements RaidArray {
         final byte[] bytes = new byte[2 << 20];
+        int gathered; // gathering writes received as one request
 
         @Override
         public String name() {
@@ -59,6 +60,21 @@ class MetricsTest {
         }
 
         @Override
+        public CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
+            gathered++;
+            long at = offset;
+            for (ByteBuffer b : srcs) {
+                if (at >= 1 << 20) {
+                    return CompletableFuture.failedFuture(new IOException("injected"));
+                }
+                int n = b.remaining();
+                b.duplicate().get(bytes, (int) at, n);
+                at += n;
+            }
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
         public CompletableFuture<Void> flush() {
             return CompletableFuture.completedFuture(null);
         }
@@ -77,6 +93,28 @@ class MetricsTest {
         @Override
         public void close() {
         }
+    }
+
+    /**
+     * Issue #13's tear: an NBD payload in several receive buffers must reach the engine as ONE
+     * request. The decorator once inherited a default that wrote each buffer as its own request,
+     * so a sector split between buffers could be written by two stripe passes and torn by a crash.
+     */
+    @Test
+    void aGatheringWriteReachesTheEngineAsOneRequest() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        MemoryArray engine = new MemoryArray();
+        MeteredRaidArray a = new MeteredRaidArray(engine, registry);
+        ByteBuffer[] parts = {ByteBuffer.allocate(480), ByteBuffer.allocate(32 + 4096), ByteBuffer.allocate(511)};
+        for (int i = 0; i < parts.length; i++) {
+            java.util.Arrays.fill(parts[i].array(), (byte) (i + 1));
+        }
+        a.write(512, parts, false).get();
+        assertEquals(1, engine.gathered, "one request, not one per buffer");
+        assertEquals(1, engine.bytes[512 + 479]);
+        assertEquals(2, engine.bytes[512 + 480]);
+        assertEquals(3, engine.bytes[512 + 480 + 4128]);
+        assertEquals(480 + 4128 + 511, registry.get("raid5d.array.bytes").tag("op", "write").counter().count());
     }
 
     @Test

@@ -32,19 +32,15 @@ public interface RaidArray extends AutoCloseable {
     /**
      * Writes the remaining bytes of {@code srcs}, one after the other, as one request at
      * {@code offset} (an NBD payload that arrived in several receive buffers). Same ownership
-     * rules as {@link #write(long, ByteBuffer, boolean)} for every buffer. The default writes
-     * each part as its own request; the stripe engine takes them as one, so full stripes that
-     * span parts are still full-stripe writes.
+     * rules as {@link #write(long, ByteBuffer, boolean)} for every buffer.
+     *
+     * <p>Sector atomicity: every 512-byte sector the request covers reaches the members whole,
+     * old or new, whatever the split of the buffers. So there is deliberately no default that
+     * writes each part as its own request: a sector split between two receive buffers would then
+     * be written by two requests, possibly in two stripe passes, and a crash between them would
+     * leave it torn (issue #13). Decorators must pass the request on as one.
      */
-    default CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua) {
-        CompletableFuture<?>[] writes = new CompletableFuture<?>[srcs.length];
-        long at = offset;
-        for (int i = 0; i < srcs.length; i++) {
-            writes[i] = write(at, srcs[i], fua);
-            at += srcs[i].remaining();
-        }
-        return CompletableFuture.allOf(writes);
-    }
+    CompletableFuture<Void> write(long offset, ByteBuffer[] srcs, boolean fua);
 
     /** Completes when every write completed before this call is durable on the members. */
     CompletableFuture<Void> flush();
