@@ -43,6 +43,11 @@ final class CrashJournal {
         recording = false;
     }
 
+    /** How many events the journal holds now: a cut at this position or later includes them all. */
+    synchronized int position() {
+        return events.size();
+    }
+
     synchronized List<Event> events() {
         return List.copyOf(events);
     }
