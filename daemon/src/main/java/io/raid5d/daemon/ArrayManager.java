@@ -46,6 +46,7 @@ final class ArrayManager {
     private final MeterRegistry meters;
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
+    private volatile int maxReadErrors = ArrayOptions.DEFAULT_MAX_READ_ERRORS;
     private volatile boolean autoReAdd = true; // POLICY action=re-add: members that were only absent come back
 
     private volatile io.raid5d.core.resync.StripeSweep.SpeedLimits speedLimits =
@@ -57,6 +58,11 @@ final class ArrayManager {
 
     void setForceAssemble(boolean force) {
         forceAssemble = force;
+    }
+
+    /** md's max_corrected_read_errors for arrays assembled from now on. */
+    void setMaxReadErrors(int max) {
+        maxReadErrors = max;
     }
 
     /** POLICY action=re-add (the default) or incremental. */
@@ -89,7 +95,7 @@ final class ArrayManager {
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
-        ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads);
+        ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads).withMaxReadErrors(maxReadErrors);
         if (stripeCache.isPresent()) {
             try {
                 options = options.withStripeCacheSize(stripeCache.getAsInt());

@@ -69,6 +69,11 @@ public final class Raid5Daemon implements Callable<Integer> {
             + " (md's sync_speed_max, default 200000; 0 = unlimited)")
     long syncSpeedMax = 200000;
 
+    @Option(names = "--max-read-errors", paramLabel = "N", description = "fail a member once it has had more than N read"
+            + " errors, halved for every hour without one (md's max_corrected_read_errors; default: the config's"
+            + " MAX_READ_ERRORS, else 20); below that each is repaired by rewriting the block")
+    Integer maxReadErrors;
+
     @Mixin
     NbdServeOptions nbdOptions = new NbdServeOptions();
 
@@ -98,6 +103,12 @@ public final class Raid5Daemon implements Callable<Integer> {
         ArrayManager manager = new ArrayManager(exports, settings.ioThreads(), events, meters);
         manager.setForceAssemble(forceAssemble);
         manager.setAutoReAdd(settings.config().autoReAdd());
+        int readErrorLimit = maxReadErrors != null ? maxReadErrors
+                : settings.config().maxReadErrors().orElse(io.raid5d.core.array.ArrayOptions.DEFAULT_MAX_READ_ERRORS);
+        if (readErrorLimit < 0) {
+            throw new IllegalArgumentException("--max-read-errors wants 0 or more, got " + readErrorLimit);
+        }
+        manager.setMaxReadErrors(readErrorLimit);
         manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());

@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  * STRIPE_CACHE N                default stripe cache size of the arrays
  * MEMBER_WAIT SECONDS           at start, wait this long for missing members of a configured array
  *                               before starting it degraded (default 30, like mdadm's last-resort timer; 0 = no wait)
+ * MAX_READ_ERRORS N             md's max_corrected_read_errors: a member past N read errors (halved for
+ *                               every hour without one) is failed instead of repaired (default 20)
  * POLICY action=re-add|incremental   re-add (default): a member assembly left out because it was only absent
  *                               is re-added at once through the bitmap; incremental: it waits for an admin
  * ARRAY NAME [UUID=..] [devices=P,P..] [bitmap=..] [stripe_cache=N]
@@ -102,6 +104,7 @@ public final class ConfigParser {
         private Optional<String> bitmap = Optional.empty();
         private OptionalInt stripeCache = OptionalInt.empty();
         private OptionalInt memberWait = OptionalInt.empty();
+        private OptionalInt maxReadErrors = OptionalInt.empty();
         private Optional<String> policyAction = Optional.empty();
         private final List<String> devices = new ArrayList<>();
         private final List<ArrayEntry> arrays = new ArrayList<>();
@@ -127,6 +130,7 @@ public final class ConfigParser {
                 case "STRIPE_CACHE" -> stripeCache = OptionalInt.of(positive(keyword, one(keyword, args)));
                 case "MEMBER_WAIT" -> memberWait = OptionalInt.of(nonNegative(keyword, one(keyword, args)));
                 case "POLICY" -> policyAction = Optional.of(policy(args));
+                case "MAX_READ_ERRORS" -> maxReadErrors = OptionalInt.of(nonNegativeCount(keyword, one(keyword, args)));
                 case "DEVICE" -> {
                     if (args.isEmpty()) {
                         throw error("DEVICE wants one or more paths or globs");
@@ -136,7 +140,7 @@ public final class ConfigParser {
                 case "ARRAY" -> arrays.add(array(args));
                 default -> throw error("unknown keyword '" + words[0]
                         + "' (known: LISTEN, CONTROL, METRICS, IO_THREADS, DEVICE, BITMAP, STRIPE_CACHE, MEMBER_WAIT,"
-                        + " POLICY, ARRAY)");
+                        + " MAX_READ_ERRORS, POLICY, ARRAY)");
             }
         }
 
@@ -209,6 +213,18 @@ public final class ConfigParser {
             return action;
         }
 
+        private int nonNegativeCount(String keyword, String value) throws ConfigException {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // fall through to the error
+            }
+            throw error(keyword + " wants a count (0 or more), got '" + value + "'");
+        }
+
         private int nonNegative(String keyword, String value) throws ConfigException {
             try {
                 int n = Integer.parseInt(value);
@@ -255,7 +271,7 @@ public final class ConfigParser {
 
         DaemonConfig build() {
             return new DaemonConfig(source, listen, control, metrics, ioThreads, List.copyOf(devices), bitmap,
-                    stripeCache, List.copyOf(arrays), memberWait, policyAction);
+                    stripeCache, List.copyOf(arrays), memberWait, policyAction, maxReadErrors);
         }
     }
 }

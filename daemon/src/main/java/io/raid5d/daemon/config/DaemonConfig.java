@@ -14,17 +14,19 @@ import java.util.OptionalInt;
  * @param stripeCache default for arrays' {@code stripe_cache=}
  * @param memberWait  MEMBER_WAIT: seconds to wait at start for missing members of configured arrays
  * @param policyAction POLICY action=: {@code re-add} or {@code incremental}
+ * @param maxReadErrors MAX_READ_ERRORS: md's max_corrected_read_errors
  */
 public record DaemonConfig(Path source, Optional<String> listen, Optional<Path> control, Optional<String> metrics,
                            OptionalInt ioThreads, List<String> devices, Optional<String> bitmap,
                            OptionalInt stripeCache, List<ArrayEntry> arrays, OptionalInt memberWait,
-                           Optional<String> policyAction) {
+                           Optional<String> policyAction, OptionalInt maxReadErrors) {
     /** mdadm's last-resort timer (mdadm-last-resort@.timer) starts a degraded array after 30 s. */
     public static final int DEFAULT_MEMBER_WAIT_SECONDS = 30;
 
     public static DaemonConfig empty() {
         return new DaemonConfig(null, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
-                List.of(), Optional.empty(), OptionalInt.empty(), List.of(), OptionalInt.empty(), Optional.empty());
+                List.of(), Optional.empty(), OptionalInt.empty(), List.of(), OptionalInt.empty(), Optional.empty(),
+                OptionalInt.empty());
     }
 
     /** Seconds to wait at start for members of a configured array that are not there yet. */

@@ -59,6 +59,7 @@ class ConfigParserTest {
             {"POLICY action=spare", "t.conf:1: POLICY: action=spare is not supported (re-add or incremental)"},
             {"POLICY domain=x action=re-add", "t.conf:1: POLICY: 'domain=x' is not understood"},
             {"POLICY", "t.conf:1: POLICY wants action=re-add or action=incremental"},
+            {"MAX_READ_ERRORS many", "t.conf:1: MAX_READ_ERRORS wants a count (0 or more), got 'many'"},
         };
         for (String[] b : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> ConfigParser.parse(SRC, b[0]), b[0]);
@@ -75,6 +76,7 @@ class ConfigParserTest {
         assertEquals(0, set.memberWaitSeconds());
         assertFalse(set.autoReAdd());
         assertTrue(ConfigParser.parse(SRC, "POLICY action=re-add").autoReAdd());
+        assertEquals(java.util.OptionalInt.of(5), ConfigParser.parse(SRC, "MAX_READ_ERRORS 5").maxReadErrors());
     }
 
     @Test

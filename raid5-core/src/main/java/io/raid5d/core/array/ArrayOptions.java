@@ -13,14 +13,24 @@ import java.util.Objects;
  *
  * @param unplugDelayMicros after this long, stripes parked on the delayed or bitmap list are
  *                          released even without an unplug; 0 disables the timer (tests only)
+ * @param maxReadErrors     md's max_corrected_read_errors: a member whose read errors (halved for
+ *                          every hour without one) pass this is failed instead of repaired again
+ * @param nanoClock         the clock the read errors decay by (System::nanoTime; tests inject one)
  */
 public record ArrayOptions(int stripeCacheSize, int workerThreads, int ioThreads, long unplugDelayMicros,
-                           int maxBatchStripes, MeterRegistry meterRegistry, WriteIntentLogFactory writeIntentLog) {
+                           int maxBatchStripes, MeterRegistry meterRegistry, WriteIntentLogFactory writeIntentLog,
+                           int maxReadErrors, java.util.function.LongSupplier nanoClock) {
     public static final int DEFAULT_STRIPE_CACHE = 256;
+    /** md's MD_DEFAULT_MAX_CORRECTED_READ_ERRORS. */
+    public static final int DEFAULT_MAX_READ_ERRORS = 20;
 
     public ArrayOptions {
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         Objects.requireNonNull(writeIntentLog, "writeIntentLog");
+        Objects.requireNonNull(nanoClock, "nanoClock");
+        if (maxReadErrors < 0) {
+            throw new IllegalArgumentException("the read error limit must be 0 or more, not " + maxReadErrors);
+        }
         new StripeEngine.Config(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes); // validates
     }
 
@@ -28,35 +38,46 @@ public record ArrayOptions(int stripeCacheSize, int workerThreads, int ioThreads
     public static ArrayOptions defaults() {
         int workers = 1;
         return new ArrayOptions(DEFAULT_STRIPE_CACHE, workers, 8, 2000, 256, new SimpleMeterRegistry(),
-                BitmapWriteIntentLog::open);
+                BitmapWriteIntentLog::open, DEFAULT_MAX_READ_ERRORS, System::nanoTime);
     }
 
     public ArrayOptions withStripeCacheSize(int v) {
-        return new ArrayOptions(v, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+        return new ArrayOptions(v, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withWorkerThreads(int v) {
-        return new ArrayOptions(stripeCacheSize, v, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+        return new ArrayOptions(stripeCacheSize, v, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withIoThreads(int v) {
-        return new ArrayOptions(stripeCacheSize, workerThreads, v, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog);
+        return new ArrayOptions(stripeCacheSize, workerThreads, v, unplugDelayMicros, maxBatchStripes, meterRegistry, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withUnplugDelayMicros(long v) {
-        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, v, maxBatchStripes, meterRegistry, writeIntentLog);
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, v, maxBatchStripes, meterRegistry, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withMaxBatchStripes(int v) {
-        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, v, meterRegistry, writeIntentLog);
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, v, meterRegistry, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withMeterRegistry(MeterRegistry v) {
-        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, v, writeIntentLog);
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, v, writeIntentLog, maxReadErrors, nanoClock);
     }
 
     public ArrayOptions withWriteIntentLog(WriteIntentLogFactory v) {
-        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, v);
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry, v, maxReadErrors, nanoClock);
+    }
+
+    /** md's max_read_errors (sysfs) / max_corrected_read_errors. */
+    public ArrayOptions withMaxReadErrors(int v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry,
+                writeIntentLog, v, nanoClock);
+    }
+
+    public ArrayOptions withNanoClock(java.util.function.LongSupplier v) {
+        return new ArrayOptions(stripeCacheSize, workerThreads, ioThreads, unplugDelayMicros, maxBatchStripes, meterRegistry,
+                writeIntentLog, maxReadErrors, v);
     }
 
     StripeEngine.Config engineConfig() {

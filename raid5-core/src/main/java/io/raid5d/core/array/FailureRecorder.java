@@ -18,9 +18,12 @@ final class FailureRecorder implements MemberFailures {
     private final ArrayMetadata metadata;
     private final ArrayEvents events;
     private final Runnable afterFailure; // must not block: hands hot-spare activation to its own thread
+    private final ReadErrorLimit readErrors;
 
-    FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events, Runnable afterFailure) {
+    FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events, Runnable afterFailure,
+                    ReadErrorLimit readErrors) {
         this.afterFailure = afterFailure;
+        this.readErrors = readErrors;
         this.name = name;
         this.members = members;
         this.metadata = metadata;
@@ -41,6 +44,22 @@ final class FailureRecorder implements MemberFailures {
         events.fire(ArrayListener.Kind.FAIL, path, 0);
         events.fire(members.failed() ? ArrayListener.Kind.ARRAY_FAILED : ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
         afterFailure.run();
+    }
+
+    @Override
+    public boolean readErrorLimitReached(int role) {
+        io.raid5d.core.member.MemberDevice dev = members.member(role);
+        if (dev == null) {
+            return false;
+        }
+        int count = readErrors.record(dev);
+        if (count <= readErrors.max()) {
+            return false;
+        }
+        // md/raid10's words: "Raid device exceeded read_error threshold [cur %d:max %d]"
+        LOG.severe(() -> "array " + name + ": " + dev.path() + " exceeded the read error threshold [cur " + count + ":max "
+                + readErrors.max() + "]: failing it (read errors are halved for every hour without one)");
+        return true;
     }
 
     @Override

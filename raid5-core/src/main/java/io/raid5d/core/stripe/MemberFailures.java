@@ -13,6 +13,15 @@ public interface MemberFailures {
     /** A read error on {@code role} was repaired by rewriting the reconstructed block (md's cnt_corrected_read). */
     void correctedRead(int role);
 
+    /**
+     * Member {@code role} returned a read error the engine could repair: counts it, and says
+     * whether the member is now past the read error limit (md's max_corrected_read_errors), in
+     * which case the engine fails it instead of repairing the block again.
+     */
+    default boolean readErrorLimitReached(int role) {
+        return false;
+    }
+
     MemberFailures NONE = new MemberFailures() {
         @Override
         public void memberFailed(int role, Throwable cause) {

@@ -50,6 +50,11 @@ final class MemberFaults {
         failures.correctedRead(role);
     }
 
+    /** A repairable read error on {@code role}: true when it is one too many (the member must be failed). */
+    boolean readErrorLimitReached(int role) {
+        return failures.readErrorLimitReached(role);
+    }
+
     IOException arrayFailed() {
         return new IOException("array " + name + " has failed: more than one member is lost");
     }

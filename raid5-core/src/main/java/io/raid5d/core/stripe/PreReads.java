@@ -95,6 +95,15 @@ final class PreReads {
             }
             return members.failed() ? faults.arrayFailed() : cause;
         }
+        // md's read error limit: a member that keeps erring is failed, not repaired again; the page
+        // is still reconstructed into the cache below, so the pass goes on (degraded now)
+        boolean tooMany = faults.readErrorLimitReached(bad);
+        if (tooMany) {
+            faults.failMember(bad, new IOException("too many read errors"));
+            if (members.failed()) {
+                return faults.arrayFailed();
+            }
+        }
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
         boolean[] valid = new boolean[raidDisks];
         cache.lock.lock();
@@ -122,11 +131,13 @@ final class PreReads {
         }
         Dev b = sh.devs[bad];
         sh.rebuildPage(bad);
-        try {
-            members.member(bad).write(members.rowAddress(bad, sh.row) + column, b.pageView());
-            faults.correctedRead(bad);
-        } catch (IOException | RuntimeException e) {
-            faults.failMember(bad, e);
+        if (!tooMany) {
+            try {
+                members.member(bad).write(members.rowAddress(bad, sh.row) + column, b.pageView());
+                faults.correctedRead(bad);
+            } catch (IOException | RuntimeException e) {
+                faults.failMember(bad, e);
+            }
         }
         b.reading = true; // up to date now (reconstructed)
         return null;

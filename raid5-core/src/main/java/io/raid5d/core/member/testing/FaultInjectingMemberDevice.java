@@ -48,6 +48,9 @@ public final class FaultInjectingMemberDevice extends ForwardingMemberDevice {
     /** I/Os (reads + writes) still allowed before every I/O fails; Long.MAX_VALUE = no limit. */
     private final AtomicLong ioBudget = new AtomicLong(Long.MAX_VALUE);
     private volatile boolean failSyncs;
+    /** Probability in parts per million that a read fails (a disk going bad); 0 = never. */
+    private volatile int readErrorPpm;
+    private final java.util.SplittableRandom readErrorRandom = new java.util.SplittableRandom(7); // guarded by itself
 
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
@@ -67,6 +70,15 @@ public final class FaultInjectingMemberDevice extends ForwardingMemberDevice {
     /** Reads overlapping bytes {@code [fromOffset, toOffset)} fail from now on. */
     public FaultInjectingMemberDevice failReads(long fromOffset, long toOffset) {
         readFaults.add(new Range(fromOffset, toOffset));
+        return this;
+    }
+
+    /** From now on each read fails with probability {@code rate} (0..1), wherever it reads. */
+    public FaultInjectingMemberDevice failReadsAtRate(double rate) {
+        if (rate < 0 || rate > 1) {
+            throw new IllegalArgumentException("a rate is between 0 and 1, not " + rate);
+        }
+        readErrorPpm = (int) Math.round(rate * 1_000_000);
         return this;
     }
 
@@ -98,6 +110,7 @@ public final class FaultInjectingMemberDevice extends ForwardingMemberDevice {
         writeFaults.clear();
         ioBudget.set(Long.MAX_VALUE);
         failSyncs = false;
+        readErrorPpm = 0;
         return this;
     }
 
@@ -133,6 +146,17 @@ public final class FaultInjectingMemberDevice extends ForwardingMemberDevice {
     public void read(long offset, ByteBuffer dst) throws IOException {
         int length = dst.remaining();
         check("read", readFaults, offset, length);
+        int ppm = readErrorPpm;
+        if (ppm > 0) {
+            boolean fail;
+            synchronized (readErrorRandom) {
+                fail = readErrorRandom.nextInt(1_000_000) < ppm;
+            }
+            if (fail) {
+                injectedFailures.incrementAndGet();
+                throw new InjectedIOException(path() + ": injected read error at " + offset);
+            }
+        }
         delegate.read(offset, dst);
         reads.incrementAndGet();
         bytesRead.addAndGet(length);
