@@ -168,7 +168,7 @@ final class ArrayManager {
             int before = out.size();
             for (LeftOutMember m : engine.leftOut()) {
                 if (m.role() < engine.members().count()
-                        && engine.members().slot(m.role()) == io.raid5d.core.array.MemberSet.Slot.MISSING) {
+                        && engine.members().slot(m.role()) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
                     out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, r.name(), m.path()));
                 }
             }

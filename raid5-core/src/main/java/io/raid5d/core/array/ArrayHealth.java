@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import io.raid5d.core.member.MemberSet;
 import java.util.List;
 
 /**

@@ -1,6 +1,7 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.superblock.MdTimestamp;
 import io.raid5d.core.superblock.MdUuid;
 import io.raid5d.core.superblock.Superblock;

@@ -3,6 +3,7 @@ package io.raid5d.core.array;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
+import io.raid5d.core.intent.WriteIntentLogFactory;
 import io.raid5d.core.stripe.StripeEngine;
 import java.util.Objects;
 

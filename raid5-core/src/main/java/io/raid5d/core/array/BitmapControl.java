@@ -8,6 +8,7 @@ import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.SwitchableWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.resync.ParityResync;
 import java.io.IOException;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.stripe.MemberFailures;
 import java.io.IOException;
 import java.util.logging.Level;

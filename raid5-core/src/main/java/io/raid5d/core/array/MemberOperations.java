@@ -4,6 +4,7 @@ import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.MemberOpenException;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.stripe.StripeEngine;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;

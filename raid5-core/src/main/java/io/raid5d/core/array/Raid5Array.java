@@ -7,6 +7,7 @@ import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.SwitchableWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.resync.ParityResync;
 import io.raid5d.core.resync.StripeSweep;
 import io.raid5d.core.resync.StripeSync;
@@ -154,8 +155,8 @@ public final class Raid5Array implements RaidArray, MeterBinder {
      * Before {@link #start}: devices whose superblock says they are idle spares of this array
      * (assembly found them); the array owns them from now on.
      */
-    public void holdIdleSpares(java.util.List<io.raid5d.core.assembly.SpareMember> found) {
-        for (io.raid5d.core.assembly.SpareMember s : found) {
+    public void holdIdleSpares(java.util.List<io.raid5d.core.array.SpareMember> found) {
+        for (io.raid5d.core.array.SpareMember s : found) {
             memberOps.holdIdleSpare(s.device(), s.superblock());
         }
     }

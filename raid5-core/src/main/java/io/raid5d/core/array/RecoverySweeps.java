@@ -2,6 +2,7 @@ package io.raid5d.core.array;
 
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.resync.ParityResync;
 import io.raid5d.core.resync.StripeSweep;
 import io.raid5d.core.stripe.StripeEngine;

@@ -7,6 +7,7 @@ import io.raid5d.core.intent.AlwaysWrittenLog;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.superblock.NewArrayPlan;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockIo;

@@ -1,7 +1,8 @@
 package io.raid5d.core.assembly;
 
 import io.raid5d.core.array.LeftOutMember;
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.array.SpareMember;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.superblock.Superblock;
 import java.io.IOException;
 import java.util.List;

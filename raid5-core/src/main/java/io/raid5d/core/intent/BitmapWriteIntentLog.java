@@ -5,7 +5,7 @@ import io.raid5d.bitmap.BitmapOpenOptions;
 import io.raid5d.bitmap.BitmapStore;
 import io.raid5d.bitmap.WriteIntentBitmap;
 import io.raid5d.bitmap.format.BitmapFormatException;
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.bitmapstore.InternalBitmapStore;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.superblock.Superblock;
@@ -47,7 +47,7 @@ public final class BitmapWriteIntentLog implements WriteIntentLog {
     }
 
     /**
-     * The {@link io.raid5d.core.array.WriteIntentLogFactory} for md arrays: the internal bitmap
+     * The {@link io.raid5d.core.intent.WriteIntentLogFactory} for md arrays: the internal bitmap
      * when the superblocks say there is one, else a log that keeps nothing.
      */
     public static WriteIntentLog open(MemberSet members, List<Superblock> superblocks) throws IOException {

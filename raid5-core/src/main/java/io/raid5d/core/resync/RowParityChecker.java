@@ -1,6 +1,6 @@
 package io.raid5d.core.resync;
 
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.parity.Parity;
 import java.io.IOException;

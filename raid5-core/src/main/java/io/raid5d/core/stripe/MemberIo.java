@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import java.io.IOException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;

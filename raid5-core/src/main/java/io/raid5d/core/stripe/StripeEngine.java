@@ -1,7 +1,7 @@
 package io.raid5d.core.stripe;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.intent.WriteIntentLog;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;

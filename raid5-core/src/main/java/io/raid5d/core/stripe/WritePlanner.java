@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.intent.WriteIntentLog;
 import java.util.List;
 

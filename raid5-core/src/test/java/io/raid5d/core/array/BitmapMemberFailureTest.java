@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
 import io.raid5d.core.superblock.Superblock;
 import java.nio.ByteBuffer;

@@ -11,6 +11,7 @@ import io.raid5d.core.assembly.AssemblyException;
 import io.raid5d.core.intent.testing.RecordingWriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
 import io.raid5d.core.resync.RowParityChecker;
 import io.raid5d.core.superblock.Superblock;

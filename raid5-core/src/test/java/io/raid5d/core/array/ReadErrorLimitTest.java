@@ -8,6 +8,7 @@ import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.intent.testing.RecordingWriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

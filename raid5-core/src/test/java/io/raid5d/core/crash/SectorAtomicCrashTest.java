@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.core.array.ArrayMetadata;
 import io.raid5d.core.array.ArrayOptions;
-import io.raid5d.core.array.MemberSet;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.array.Raid5Array;
 import io.raid5d.core.array.TestArrays;
 import io.raid5d.core.assembly.ArrayAssembler;

@@ -1,6 +1,6 @@
-package io.raid5d.core.array;
+package io.raid5d.core.intent;
 
-import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.superblock.Superblock;
 import java.io.IOException;
 import java.util.List;

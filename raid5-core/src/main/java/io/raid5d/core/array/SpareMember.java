@@ -1,4 +1,4 @@
-package io.raid5d.core.assembly;
+package io.raid5d.core.array;
 
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.superblock.Superblock;

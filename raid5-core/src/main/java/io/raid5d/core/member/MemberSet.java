@@ -1,4 +1,4 @@
-package io.raid5d.core.array;
+package io.raid5d.core.member;
 
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.member.MemberDevice;
