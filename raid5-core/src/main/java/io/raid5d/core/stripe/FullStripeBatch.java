@@ -1,7 +1,6 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ final class FullStripeBatch {
     private final MemberIo io;
     private final MemberSet members;
     private final StripeMetrics metrics;
-    private final WriteIntentLog log;
+    private final WriteIntentGate gate;
     private final UnplugPolicy unplug;
     private final WritePass pass;
     private final PassCompletion passEnd;
@@ -33,14 +32,14 @@ final class FullStripeBatch {
     private final int raidDisks;
     private final int dataDisks;
 
-    FullStripeBatch(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, WriteIntentLog log,
+    FullStripeBatch(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, WriteIntentGate gate,
                     UnplugPolicy unplug, WritePass pass, PassCompletion passEnd, MemberFaults faults,
                     BatchBufferPool batchBuffers, int maxBatch) {
         this.cache = cache;
         this.io = io;
         this.members = members;
         this.metrics = metrics;
-        this.log = log;
+        this.gate = gate;
         this.unplug = unplug;
         this.pass = pass;
         this.passEnd = passEnd;
@@ -84,10 +83,13 @@ final class FullStripeBatch {
      * all into one batch buffer, and give each member one coalesced write.
      */
     void writeBatch(StripeHead first, List<StripeHead> claimed) {
-        long[] seqs = new long[claimed.size()];
+        boolean[] began = new boolean[claimed.size()];
         for (int i = 0; i < claimed.size(); i++) {
             StripeHead h = claimed.get(i);
-            seqs[i] = h.phase == StripeHead.IDLE ? unplug.startWrite(h) : h.bmSeq; // owned: phase cannot change
+            if (h.phase == StripeHead.IDLE) { // owned by the batch: the phase cannot change meanwhile
+                gate.begin(h);
+                began[i] = true;
+            }
         }
         List<StripeHead> batch = new ArrayList<>(claimed.size() + 1);
         batch.add(first);
@@ -97,11 +99,10 @@ final class FullStripeBatch {
             boolean cut = false;
             for (int i = 0; i < claimed.size(); i++) {
                 StripeHead h = claimed.get(i);
-                if (h.phase == StripeHead.IDLE) {
+                if (began[i]) {
                     h.phase = StripeHead.WRITE_PLAN;
-                    h.bmSeq = seqs[i];
                 }
-                boolean settled = log.isBatchWritten(h.bmSeq);
+                boolean settled = gate.settled(h);
                 if (!cut && settled) {
                     batch.add(h);
                     continue;

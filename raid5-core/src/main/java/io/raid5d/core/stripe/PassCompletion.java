@@ -1,7 +1,6 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,17 +15,17 @@ final class PassCompletion {
     private final StripeCache cache;
     private final RequestCompletion completion;
     private final MemberFaults faults;
-    private final WriteIntentLog log;
+    private final WriteIntentGate gate;
     private final MemberSet members;
     private final BatchBufferPool batchBuffers;
     private final int raidDisks;
 
-    PassCompletion(StripeCache cache, RequestCompletion completion, MemberFaults faults, WriteIntentLog log,
+    PassCompletion(StripeCache cache, RequestCompletion completion, MemberFaults faults, WriteIntentGate gate,
                    MemberSet members, BatchBufferPool batchBuffers) {
         this.cache = cache;
         this.completion = completion;
         this.faults = faults;
-        this.log = log;
+        this.gate = gate;
         this.members = members;
         this.batchBuffers = batchBuffers;
         this.raidDisks = members.geometry().raidDisks();
@@ -70,7 +69,7 @@ final class PassCompletion {
             cache.lock.unlock();
         }
         for (StripeHead h : heads) {
-            log.endWrite(h.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, error == null, degraded);
+            gate.end(h, error == null, degraded);
         }
         cache.lock.lock();
         try {
@@ -89,14 +88,16 @@ final class PassCompletion {
         }
     }
 
-    /** Fails every request of the head's pass (array failed): pieces and syncs get {@code error}; endWrite if a write pass started. */
+    /**
+     * md's handle_failed_stripe: the array failed, so the head's pass and everything queued on it
+     * fail with {@code error} (pieces and syncs); the pass's write intent ends if it began. The
+     * caller owns the pass (a worker planning it, or the I/O completion of its reads).
+     */
     void failPass(StripeHead sh, Throwable error) {
         List<Piece> failed = new ArrayList<>();
         List<SyncRequest> failedSyncs = new ArrayList<>();
-        boolean endWrite;
         cache.lock.lock();
         try {
-            endWrite = sh.phase == StripeHead.WRITE_PLAN;
             for (Dev d : sh.devs) {
                 for (Piece p = d.toWriteHead; p != null; p = p.next) {
                     failed.add(p);
@@ -118,9 +119,7 @@ final class PassCompletion {
         } finally {
             cache.lock.unlock();
         }
-        if (endWrite) {
-            log.endWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, false, members.degraded());
-        }
+        gate.endIfOpen(sh, members.degraded());
         cache.lock.lock();
         try {
             sh.phase = StripeHead.IDLE;

@@ -1,7 +1,6 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,17 +19,17 @@ final class PreReads {
     private final MemberSet members;
     private final MemberFaults faults;
     private final RequestCompletion completion;
-    private final WriteIntentLog log;
+    private final PassCompletion passEnd;
     private final int raidDisks;
 
     PreReads(StripeCache cache, MemberIo io, MemberSet members, MemberFaults faults, RequestCompletion completion,
-             WriteIntentLog log) {
+             PassCompletion passEnd) {
         this.cache = cache;
         this.io = io;
         this.members = members;
         this.faults = faults;
         this.completion = completion;
-        this.log = log;
+        this.passEnd = passEnd;
         this.raidDisks = members.geometry().raidDisks();
     }
 
@@ -144,9 +143,6 @@ final class PreReads {
     }
 
     private void readsDone(StripeHead sh, Throwable error) {
-        List<Piece> failed = null;
-        List<SyncRequest> failedSyncs = null;
-        boolean endWrite = false;
         cache.lock.lock();
         try {
             for (Dev d : sh.devs) {
@@ -161,47 +157,10 @@ final class PreReads {
                 cache.updateGauges();
                 return;
             }
-            // The reads could not be repaired (the array failed): the pass fails its requests.
-            if (sh.planPhase == StripeHead.WRITE_PLAN) {
-                failed = new ArrayList<>();
-                for (Dev d : sh.devs) {
-                    for (Piece p = d.toWriteHead; p != null; p = p.next) {
-                        failed.add(p);
-                    }
-                    d.drain();
-                    d.writing = null;
-                }
-                endWrite = true;
-            } else {
-                failedSyncs = new ArrayList<>(sh.syncing);
-                sh.syncing = null;
-            }
-            sh.phase = StripeHead.IO; // keep it owned until endWrite is done
+            // The reads could not be repaired: the array failed (see repairReadErrors).
         } finally {
             cache.lock.unlock();
         }
-        if (endWrite) {
-            log.endWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, false, members.degraded());
-        }
-        cache.lock.lock();
-        try {
-            sh.phase = StripeHead.IDLE;
-            sh.prereadActive = false;
-            cache.release(sh);
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
-        }
-        if (failed != null) {
-            for (Piece p : failed) {
-                completion.pieceDone(p.request, error);
-            }
-        }
-        if (failedSyncs != null) {
-            for (SyncRequest s : failedSyncs) {
-                s.future.completeExceptionally(error);
-                completion.requestDone();
-            }
-        }
+        passEnd.failPass(sh, error);
     }
 }

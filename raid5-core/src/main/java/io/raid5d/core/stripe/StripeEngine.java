@@ -52,6 +52,7 @@ public final class StripeEngine implements AutoCloseable {
     private final MemberFaults faults;
     private final RequestCompletion completion;
     private final UnplugPolicy unplug;
+    private final WriteIntentGate gate;
     private final RequestAdmission admission;
     private final WritePlanner writes;
     private final ReadPath reads;
@@ -73,16 +74,17 @@ public final class StripeEngine implements AutoCloseable {
         this.admission = new RequestAdmission(name, cache, completion, unplug, metrics, members.geometry());
         cache.connect(admission, completion);
         BatchBufferPool batchBuffers = new BatchBufferPool(config.maxBatchStripes(), config.workerThreads() * 2);
-        PassCompletion passEnd = new PassCompletion(cache, completion, faults, log, members, batchBuffers);
+        this.gate = new WriteIntentGate(log, unplug);
+        PassCompletion passEnd = new PassCompletion(cache, completion, faults, gate, members, batchBuffers);
         WritePass pass = new WritePass(cache, io, members, metrics, passEnd);
-        FullStripeBatch batch = new FullStripeBatch(cache, io, members, metrics, log, unplug, pass, passEnd, faults,
+        FullStripeBatch batch = new FullStripeBatch(cache, io, members, metrics, gate, unplug, pass, passEnd, faults,
                 batchBuffers, config.maxBatchStripes());
-        PreReads preReads = new PreReads(cache, io, members, faults, completion, log);
-        this.writes = new WritePlanner(cache, members, log, metrics, faults, unplug, preReads, pass, batch, passEnd);
+        PreReads preReads = new PreReads(cache, io, members, faults, completion, passEnd);
+        this.writes = new WritePlanner(cache, members, gate, metrics, faults, unplug, preReads, pass, batch, passEnd);
         SyncPass syncs = new SyncPass(cache, io, members, metrics, faults, preReads, passEnd, completion);
         this.reads = new ReadPath(cache, io, members, metrics, admission);
         log.onBatchWritten(unplug::batchWritten);
-        this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, writes, syncs);
+        this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs);
         workers.start();
     }
 
@@ -90,6 +92,11 @@ public final class StripeEngine implements AutoCloseable {
         if (size < MIN_CACHE || size > MAX_CACHE) {
             throw new IllegalArgumentException("stripe cache size must be " + MIN_CACHE + ".." + MAX_CACHE + ", got " + size);
         }
+    }
+
+    /** Write passes whose intent began and has not ended (startWrite without endWrite yet); 0 when idle. */
+    public long openWritePasses() {
+        return gate.openPasses();
     }
 
     public StripeMetrics metrics() {

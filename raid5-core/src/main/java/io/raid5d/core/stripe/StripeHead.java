@@ -40,7 +40,8 @@ final class StripeHead {
     boolean active;
     boolean prereadActive; // released from the delayed list: pre-reads may be issued
     boolean urgent; // a pending piece is FUA or the array drains: never delay
-    long bmSeq; // bitmap batch of the current write pass
+    long bmSeq; // bitmap batch of the current write pass (pass-owned, set by WriteIntentGate.begin)
+    boolean intentOpen; // the pass has begun its write intent and not ended it (pass-owned, WriteIntentGate)
     long delayedAt; // unplug generation when parked on the delayed or bitmap list
     boolean rmw; // the current write pass is a read-modify-write
     boolean dead; // removed by a cache shrink

@@ -15,17 +15,19 @@ final class StripeWorkers {
     private final String name;
     private final StripeCache cache;
     private final UnplugPolicy unplug;
-    private final WriteIntentLog log;
+    private final WriteIntentLog log; // unplug of a bitmap batch no stripe will close
+    private final WriteIntentGate gate;
     private final WritePlanner writes;
     private final SyncPass syncs;
     private final Thread[] threads;
 
-    StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntentLog log,
+    StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntentLog log, WriteIntentGate gate,
                   WritePlanner writes, SyncPass syncs) {
         this.name = name;
         this.cache = cache;
         this.unplug = unplug;
         this.log = log;
+        this.gate = gate;
         this.writes = writes;
         this.syncs = syncs;
         this.threads = new Thread[count];
@@ -116,7 +118,7 @@ final class StripeWorkers {
             cache.unlockAndFinish();
         }
         if (start) {
-            sh.bmSeq = unplug.startWrite(sh);
+            gate.begin(sh);
         }
         if (sh.phase == StripeHead.WRITE_PLAN) {
             writes.planWrite(sh);

@@ -38,11 +38,9 @@ final class UnplugPolicy {
         });
     }
 
-    /** The write pass of {@code sh} starts: its bitmap batch (outside the lock, may block). */
-    long startWrite(StripeHead sh) {
-        long seq = log.startWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS);
+    /** A write pass began its intent (WriteIntentGate): the next unplug has a batch to close. */
+    void writeStarted() {
         startedSinceUnplug = true;
-        return seq;
     }
 
     /** End of a burst (see {@link StripeEngine#unplug}). Never blocks. */

@@ -1,7 +1,6 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
 import java.util.List;
 
 /**
@@ -18,7 +17,7 @@ final class WritePlanner {
 
     private final StripeCache cache;
     private final MemberSet members;
-    private final WriteIntentLog log;
+    private final WriteIntentGate gate;
     private final StripeMetrics metrics;
     private final MemberFaults faults;
     private final UnplugPolicy unplug;
@@ -29,11 +28,11 @@ final class WritePlanner {
     private final int raidDisks;
     private volatile long syncedBelowSector = Long.MAX_VALUE; // resync frontier: stripes at/after it use RCW
 
-    WritePlanner(StripeCache cache, MemberSet members, WriteIntentLog log, StripeMetrics metrics, MemberFaults faults,
+    WritePlanner(StripeCache cache, MemberSet members, WriteIntentGate gate, StripeMetrics metrics, MemberFaults faults,
                  UnplugPolicy unplug, PreReads preReads, WritePass pass, FullStripeBatch batch, PassCompletion passEnd) {
         this.cache = cache;
         this.members = members;
-        this.log = log;
+        this.gate = gate;
         this.metrics = metrics;
         this.faults = faults;
         this.unplug = unplug;
@@ -59,7 +58,7 @@ final class WritePlanner {
         boolean doReads = false;
         cache.lock.lock();
         try {
-            if (!log.isBatchWritten(sh.bmSeq)) {
+            if (!gate.settled(sh)) {
                 unplug.park(sh, cache.bitmap);
                 cache.updateGauges();
                 return;
