@@ -104,7 +104,8 @@ public final class EngineDriver {
         }
     }
 
-    private static List<Path> create(Path dir, int chunk, long usedBytes) throws Exception {
+    /** Member files of a new 4-member array with an internal bitmap (clean: all zeros), in {@code dir}. */
+    static List<Path> create(Path dir, int chunk, long usedBytes) throws Exception {
         List<Path> paths = new ArrayList<>();
         List<MemberDevice> devices = new ArrayList<>();
         NewArrayPlan.Request req = new NewArrayPlan.Request().name("bench").raidDisks(4).chunkBytes(chunk)

@@ -112,10 +112,8 @@ final class BitmapControl {
                 retiredPageWrites.addAndGet(old.bitmap().pageWrites());
                 retiredSyncs.addAndGet(old.bitmap().storeSyncs());
             });
-            intentLog.switchTo(next);
-            if (next instanceof BitmapWriteIntentLog b) {
-                b.startDaemon();
-            }
+            // The new daemon clears idle bits: not before every write the old bitmap counted has ended.
+            intentLog.switchTo(next, next instanceof BitmapWriteIntentLog b ? b::startDaemon : () -> { });
             LOG.info(() -> "array " + name + ": write-intent bitmap " + have + " -> " + target.location());
         }
     }

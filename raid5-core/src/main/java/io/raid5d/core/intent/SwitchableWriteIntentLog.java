@@ -1,11 +1,12 @@
 package io.raid5d.core.intent;
 
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -14,140 +15,118 @@ import java.util.logging.Logger;
  * {@code mdadm --grow --bitmap}) without the engine noticing: it delegates to a current log and
  * keeps each older log alive until the writes it was told of have ended.
  *
- * <p>Routing: {@code startWrite} goes to the current log; the matching {@code endWrite} (found
- * by its range, oldest first) goes to every log that counts that write. Batch numbers are
- * tagged with the generation of the log that issued them ({@code gen << 48 | seq}), so
- * {@code isBatchWritten} asks the log the number came from. {@code unplug} and the batch
- * listener reach every live log, so stripes still waiting on an old log's batch get released.
+ * <p>Steady state costs nothing: no allocation and no monitor on the engine's calls
+ * ({@code startWrite}, {@code isBatchWritten}, {@code unplug}, {@code endWrite}); a switch is rare
+ * and pays for itself. Batch numbers are tagged with the generation of the log that issued them
+ * ({@code gen << 48 | seq}), so {@code isBatchWritten} and {@code endWrite(bmSeq, ...)} go to that
+ * log by an array lookup. Each log counts its users (writes started and not ended, unplug and
+ * resync calls in progress); a retired log is closed (a bitmap file's lock released) by whichever
+ * thread drops its last user, by one compare-and-set of the count from 0 to {@code CLOSED}, after
+ * which nobody can use it again.
  *
  * <p>Switch ({@link #switchTo}): the new log must already cover everything (all bits set and
- * durable). Every write still outstanding at that moment is also counted in the new log (a
- * "shadow" startWrite), so the new log's daemon cannot clear a bit while an old write under it
- * is in flight. An old log is closed (a bitmap file's lock released) on the thread that ends its
- * last write.
+ * durable) and its daemon, which clears idle bits, must not run yet: writes still outstanding in
+ * an older log may lie under any bit. The caller's {@code whenPreviousDrained} (start the new
+ * daemon) runs once every older log has closed.
  *
- * <p>Threads: any engine thread; the monitor of this object guards the routing tables and is
- * never held while calling a log (a log's startWrite/endWrite/unplug may block).
+ * <p>Threads: any engine thread. {@code current}, {@code live} and the generation table are
+ * published through volatile writes; the object's monitor guards only the switch, the resync
+ * owners and the drained callbacks, and is never held while calling a log.
  */
 public final class SwitchableWriteIntentLog implements WriteIntentLog {
     private static final Logger LOG = Logger.getLogger(SwitchableWriteIntentLog.class.getName());
     private static final int GEN_SHIFT = 48;
     private static final long SEQ_MASK = (1L << GEN_SHIFT) - 1;
     private static final int MAX_GENERATIONS = 1 << (63 - GEN_SHIFT);
+    /** A closed log's user count: increments keep it negative, so no one acquires it again. */
+    private static final long CLOSED = Long.MIN_VALUE;
 
-    /** One log and what it still has to see. */
+    /** One log and who still uses it. */
     private static final class Entry {
         final WriteIntentLog log;
         final int gen;
-        long outstanding; // startWrites (own and shadow) not yet ended; guarded by the switchable
-        int callsInFlight; // unplug calls running in the log; guarded by the switchable
-        boolean retired; // no longer current; guarded by the switchable
-        boolean closed; // guarded by the switchable
+        final AtomicLong users = new AtomicLong(); // writes, unplug and resync calls in progress; CLOSED when closed
+        volatile boolean retired; // no longer current: closes when its users are gone
 
         Entry(WriteIntentLog log, int gen) {
             this.log = log;
             this.gen = gen;
         }
-    }
 
-    /** One announced write: the logs that count it. */
-    private static final class Write {
-        final long sector;
-        final long sectors;
-        final List<Entry> logs = new ArrayList<>(2); // guarded by the switchable
-        boolean ended; // guarded by the switchable
-
-        Write(long sector, long sectors) {
-            this.sector = sector;
-            this.sectors = sectors;
+        /** Takes a use of this log, unless it is closed. */
+        boolean acquire() {
+            if (users.incrementAndGet() > 0) {
+                return true;
+            }
+            users.decrementAndGet();
+            return false;
         }
     }
 
-    private record Key(long sector, long sectors) {
-    }
-
+    private volatile Entry current;
+    private volatile Entry[] live; // current first, then retired logs not yet closed; replaced under this
+    private final AtomicReferenceArray<Entry> byGen = new AtomicReferenceArray<>(MAX_GENERATIONS);
+    private volatile Runnable listener;
     // ---- guarded by this
-    private Entry current;
-    private final Entry[] byGen = new Entry[MAX_GENERATIONS]; // live entries by generation (array: no boxing on isBatchWritten)
-    private final List<Entry> retired = new ArrayList<>();
-    private final Map<Key, ArrayDeque<Write>> writes = new HashMap<>();
-    private final Map<ResyncRange, Entry> resyncOwners = new HashMap<>();
-    private Runnable listener;
     private int nextGen;
     private boolean degraded; // what setDegraded said last; a new log is told at the switch
     private java.util.function.BiConsumer<Integer, IOException> memberFailure; // given to every new log
+    private final Map<ResyncRange, Entry> resyncOwners = new HashMap<>();
+    private final List<Runnable> whenDrained = new ArrayList<>();
 
     public SwitchableWriteIntentLog(WriteIntentLog initial) {
-        this.current = new Entry(initial, nextGen++);
-        byGen[current.gen] = current;
+        Entry e = new Entry(initial, nextGen++);
+        byGen.set(e.gen, e);
+        this.live = new Entry[] {e};
+        this.current = e;
     }
 
     /** The log new writes go to. */
-    public synchronized WriteIntentLog current() {
+    public WriteIntentLog current() {
         return current.log;
     }
 
     /** Older logs still waiting for their writes to end. */
-    public synchronized int drainingLogs() {
-        int n = 0;
-        for (Entry e : retired) {
-            if (!e.closed) {
-                n++;
-            }
-        }
-        return n;
+    public int drainingLogs() {
+        return live.length - 1;
     }
 
     /** Blocks until every older log has drained and closed. */
     public synchronized void awaitDrained() throws InterruptedException {
-        while (drainingLogs() > 0) {
+        while (live.length > 1) {
             wait();
+        }
+    }
+
+    /** The current log, with a use taken (the caller releases it). */
+    private Entry acquireCurrent() {
+        while (true) {
+            Entry e = current;
+            if (e.acquire()) {
+                if (!e.retired) {
+                    return e;
+                }
+                release(e); // switched meanwhile: the next one
+            } else if (!e.retired) {
+                throw new IllegalStateException("the write-intent log is closed");
+            }
+        }
+    }
+
+    private void release(Entry e) {
+        if (e.users.decrementAndGet() == 0 && e.retired) {
+            closeIfUnused(e);
         }
     }
 
     @Override
     public long startWrite(long memberSector, long sectors) {
-        Entry e;
-        Write w = new Write(memberSector, sectors);
-        synchronized (this) {
-            e = current;
-            e.outstanding++;
-            w.logs.add(e);
-            writes.computeIfAbsent(new Key(memberSector, sectors), k -> new ArrayDeque<>(2)).addLast(w);
-        }
+        Entry e = acquireCurrent(); // the use is released by endWrite
         long seq;
         try {
             seq = e.log.startWrite(memberSector, sectors);
         } catch (RuntimeException ex) {
-            // Nothing was counted in e; a switch may have counted a shadow elsewhere: undo it.
-            List<Entry> others = new ArrayList<>(1);
-            List<Entry> toClose = new ArrayList<>(1);
-            synchronized (this) {
-                Key key = new Key(memberSector, sectors);
-                ArrayDeque<Write> q = writes.get(key);
-                if (q != null) {
-                    q.remove(w);
-                    if (q.isEmpty()) {
-                        writes.remove(key);
-                    }
-                }
-                w.ended = true;
-                for (Entry each : w.logs) {
-                    if (each != e) {
-                        others.add(each);
-                    }
-                }
-                e.outstanding--;
-                collectDrained(e, toClose);
-            }
-            for (Entry other : others) {
-                other.log.endWrite(memberSector, sectors, true, false);
-                synchronized (this) {
-                    other.outstanding--;
-                    collectDrained(other, toClose);
-                }
-            }
-            closeAll(toClose);
+            release(e);
             throw ex;
         }
         if ((seq & ~SEQ_MASK) != 0) {
@@ -158,97 +137,63 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
 
     @Override
     public boolean isBatchWritten(long bmSeq) {
-        int gen = (int) (bmSeq >>> GEN_SHIFT);
-        Entry e;
-        synchronized (this) {
-            e = byGen[gen];
-        }
+        Entry e = byGen.get((int) (bmSeq >>> GEN_SHIFT));
         // A log that is gone had every write it counted ended: nothing can wait on it.
         return e == null || e.log.isBatchWritten(bmSeq & SEQ_MASK);
     }
 
     @Override
-    public void onBatchWritten(Runnable listener) {
-        WriteIntentLog log;
-        synchronized (this) {
-            this.listener = listener;
-            log = current.log;
-        }
-        log.onBatchWritten(listener);
+    public void onBatchWritten(Runnable engineListener) {
+        this.listener = engineListener;
+        current.log.onBatchWritten(engineListener);
     }
 
     @Override
     public void unplug() {
-        List<Entry> live = new ArrayList<>(2);
-        synchronized (this) {
-            for (Entry e : retired) {
-                if (!e.closed) {
-                    e.callsInFlight++;
-                    live.add(e);
+        for (Entry e : live) { // retired logs too: stripes may wait on their batches
+            if (e.acquire()) {
+                try {
+                    e.log.unplug();
+                } finally {
+                    release(e);
                 }
             }
-            current.callsInFlight++;
-            live.add(current);
-        }
-        List<Entry> toClose = new ArrayList<>(0);
-        try {
-            for (Entry e : live) {
-                e.log.unplug();
-            }
-        } finally {
-            synchronized (this) {
-                for (Entry e : live) {
-                    e.callsInFlight--;
-                    collectDrained(e, toClose);
-                }
-            }
-            closeAll(toClose);
         }
     }
 
     @Override
-    public void endWrite(long memberSector, long sectors, boolean success, boolean degraded) {
-        Write w;
-        List<Entry> logs;
-        synchronized (this) {
-            Key key = new Key(memberSector, sectors);
-            ArrayDeque<Write> q = writes.get(key);
-            if (q == null || q.isEmpty()) {
-                throw new IllegalStateException("endWrite(" + memberSector + ", " + sectors + ") without a startWrite");
-            }
-            w = q.pollFirst();
-            if (q.isEmpty()) {
-                writes.remove(key);
-            }
-            w.ended = true;
-            logs = List.copyOf(w.logs);
+    public void endWrite(long bmSeq, long memberSector, long sectors, boolean success, boolean degraded) {
+        Entry e = byGen.get((int) (bmSeq >>> GEN_SHIFT));
+        if (e == null) {
+            throw new IllegalStateException("endWrite(" + memberSector + ", " + sectors + ") for batch " + bmSeq
+                    + " of a log that has no writes");
         }
-        List<Entry> toClose = new ArrayList<>(0);
         try {
-            for (Entry e : logs) {
-                e.log.endWrite(memberSector, sectors, success, degraded);
-            }
+            e.log.endWrite(memberSector, sectors, success, degraded);
         } finally {
-            synchronized (this) {
-                for (Entry e : logs) {
-                    e.outstanding--;
-                    collectDrained(e, toClose);
-                }
-            }
-            closeAll(toClose);
+            release(e); // the use its startWrite took
         }
+    }
+
+    /** Without the batch number the log cannot be told apart: only right while there is one log. */
+    @Override
+    public void endWrite(long memberSector, long sectors, boolean success, boolean degraded) {
+        Entry[] now = live;
+        if (now.length != 1) {
+            throw new IllegalStateException("endWrite without its batch number while a bitmap switch drains");
+        }
+        endWrite((long) now[0].gen << GEN_SHIFT, memberSector, sectors, success, degraded);
     }
 
     /**
      * Makes {@code next} the log new writes go to. {@code next} must cover every chunk already
-     * (all bits set and durable) and must not have been given to the engine before. Writes still
-     * outstanding are counted in {@code next} too; the previous log is closed once they ended.
+     * (all bits set and durable), must not clear bits yet (its daemon not started), and must not
+     * have been given to the engine before. {@code whenPreviousDrained} runs (on the thread that
+     * closes the last older log, maybe this one) once every older log has closed: start {@code
+     * next}'s daemon there.
      */
-    public void switchTo(WriteIntentLog next) {
-        Runnable engineListener;
-        synchronized (this) {
-            engineListener = listener;
-        }
+    public void switchTo(WriteIntentLog next, Runnable whenPreviousDrained) {
+        Runnable engineListener = listener;
         if (engineListener != null) {
             next.onBatchWritten(engineListener);
         }
@@ -264,50 +209,27 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
         if (failureHandler != null) {
             next.onMemberFailure(failureHandler);
         }
-        Entry entry;
-        List<Write> shadows = new ArrayList<>();
-        List<Entry> toClose = new ArrayList<>(1);
+        Entry old;
         synchronized (this) {
-            // Route first and snapshot in the same step: every write is either in the snapshot
-            // (counted in the old log, shadowed below) or started in the new log.
-            entry = new Entry(next, freeGeneration());
-            for (ArrayDeque<Write> q : writes.values()) {
-                shadows.addAll(q);
-            }
-            Entry old = current;
-            old.retired = true;
-            retired.add(old);
-            byGen[entry.gen] = entry;
-            current = entry;
-            collectDrained(old, toClose);
+            Entry entry = new Entry(next, freeGeneration());
+            byGen.set(entry.gen, entry);
+            Entry[] now = live;
+            Entry[] grown = new Entry[now.length + 1];
+            grown[0] = entry;
+            System.arraycopy(now, 0, grown, 1, now.length);
+            live = grown;
+            old = current;
+            current = entry; // new writes go to next from here on
+            old.retired = true; // after current: a write that took old before this point keeps it open
+            whenDrained.add(whenPreviousDrained);
         }
-        closeAll(toClose);
-        // Shadow starts outside the lock (they may block); a write that ended meanwhile is
-        // ended in the new log right after its shadow start, so the new log balances.
-        List<Write> endedMeanwhile = new ArrayList<>();
-        for (Write w : shadows) {
-            next.startWrite(w.sector, w.sectors);
-            synchronized (this) {
-                entry.outstanding++;
-                if (w.ended) {
-                    endedMeanwhile.add(w);
-                } else {
-                    w.logs.add(entry);
-                }
-            }
-        }
-        for (Write w : endedMeanwhile) {
-            next.endWrite(w.sector, w.sectors, true, false);
-            synchronized (this) {
-                entry.outstanding--;
-            }
-        }
+        closeIfUnused(old);
     }
 
     private int freeGeneration() {
         for (int i = 0; i < MAX_GENERATIONS; i++) {
             int gen = (nextGen + i) % MAX_GENERATIONS;
-            if (byGen[gen] == null) {
+            if (byGen.get(gen) == null) {
                 nextGen = gen + 1;
                 return gen;
             }
@@ -315,25 +237,37 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
         throw new IllegalStateException("too many write-intent logs still draining");
     }
 
-    /** Under the lock: a retired entry with nothing left in flight is closed (by the caller, after unlocking). */
-    private void collectDrained(Entry e, List<Entry> toClose) {
-        if (e.retired && !e.closed && e.outstanding == 0 && e.callsInFlight == 0) {
-            e.closed = true;
-            byGen[e.gen] = null;
-            toClose.add(e);
+    /** Closes a retired log whose users are gone (exactly once: the count goes from 0 to CLOSED). */
+    private void closeIfUnused(Entry e) {
+        if (!e.retired || !e.users.compareAndSet(0, CLOSED)) {
+            return;
         }
-    }
-
-    private void closeAll(List<Entry> toClose) {
-        for (Entry e : toClose) {
-            try {
-                e.log.close();
-            } catch (IOException | RuntimeException ex) {
-                LOG.log(Level.WARNING, "closing the previous write-intent log failed: " + ex.getMessage(), ex);
+        try {
+            e.log.close();
+        } catch (IOException | RuntimeException ex) {
+            LOG.log(Level.WARNING, "closing the previous write-intent log failed: " + ex.getMessage(), ex);
+        }
+        List<Runnable> run = List.of();
+        synchronized (this) {
+            byGen.set(e.gen, null);
+            List<Entry> kept = new ArrayList<>();
+            for (Entry x : live) {
+                if (x != e) {
+                    kept.add(x);
+                }
             }
-            synchronized (this) {
-                retired.remove(e);
-                notifyAll();
+            live = kept.toArray(Entry[]::new);
+            if (live.length == 1) {
+                run = new ArrayList<>(whenDrained);
+                whenDrained.clear();
+            }
+            notifyAll();
+        }
+        for (Runnable r : run) {
+            try {
+                r.run();
+            } catch (RuntimeException ex) {
+                LOG.log(Level.WARNING, "after the previous write-intent log drained: " + ex.getMessage(), ex);
             }
         }
     }
@@ -343,29 +277,26 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
 
     @Override
     public void setDegraded(boolean nowDegraded) {
-        List<WriteIntentLog> live = new ArrayList<>(2);
         synchronized (this) {
             degraded = nowDegraded;
-            live.add(current.log);
-            for (Entry e : retired) {
-                if (!e.closed) {
-                    live.add(e.log);
+        }
+        for (Entry e : live) {
+            if (e.acquire()) {
+                try {
+                    e.log.setDegraded(nowDegraded);
+                } finally {
+                    release(e);
                 }
             }
-        }
-        for (WriteIntentLog l : live) {
-            l.setDegraded(nowDegraded);
         }
     }
 
     @Override
     public void onMemberFailure(java.util.function.BiConsumer<Integer, IOException> handler) {
-        WriteIntentLog now;
         synchronized (this) {
             memberFailure = handler;
-            now = current.log;
         }
-        now.onMemberFailure(handler);
+        current.log.onMemberFailure(handler);
     }
 
     @Override
@@ -398,25 +329,18 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
 
     @Override
     public ResyncRange nextResync(long fromSector, long limitSector, long alignSectors) {
-        Entry e;
-        synchronized (this) {
-            e = current;
-            e.callsInFlight++;
-        }
+        Entry e = acquireCurrent(); // kept until endResync when a range is given
         ResyncRange r = null;
-        List<Entry> toClose = new ArrayList<>(0);
         try {
             r = e.log.nextResync(fromSector, limitSector, alignSectors);
         } finally {
-            synchronized (this) {
-                if (r != null) {
-                    resyncOwners.put(r, e); // stays counted as a call until endResync
-                } else {
-                    e.callsInFlight--;
-                    collectDrained(e, toClose);
+            if (r != null) {
+                synchronized (this) {
+                    resyncOwners.put(r, e);
                 }
+            } else {
+                release(e);
             }
-            closeAll(toClose);
         }
         return r;
     }
@@ -431,15 +355,10 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
             current().endResync(range, aborted);
             return;
         }
-        List<Entry> toClose = new ArrayList<>(0);
         try {
             e.log.endResync(range, aborted);
         } finally {
-            synchronized (this) {
-                e.callsInFlight--;
-                collectDrained(e, toClose);
-            }
-            closeAll(toClose);
+            release(e);
         }
     }
 
@@ -448,17 +367,14 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
     public void close() throws IOException {
         List<Entry> all = new ArrayList<>();
         synchronized (this) {
-            for (Entry e : retired) {
-                if (!e.closed) {
-                    e.closed = true;
+            for (Entry e : live) {
+                if (e.users.getAndSet(CLOSED) != CLOSED) {
                     all.add(e);
                 }
+                byGen.set(e.gen, null);
             }
-            retired.clear();
-            if (!current.closed) {
-                current.closed = true;
-                all.add(current);
-            }
+            live = new Entry[] {current};
+            whenDrained.clear();
             notifyAll();
         }
         IOException first = null;

@@ -48,6 +48,16 @@ public interface WriteIntentLog {
      */
     void endWrite(long memberSector, long sectors, boolean success, boolean degraded);
 
+    /**
+     * {@link #endWrite(long, long, boolean, boolean)} for the write whose {@code startWrite}
+     * returned {@code bmSeq}: the engine always ends a write this way, so a log that hands out
+     * several kinds of batch numbers (the switchable log: one per bitmap) can route the end
+     * without looking anything up.
+     */
+    default void endWrite(long bmSeq, long memberSector, long sectors, boolean success, boolean degraded) {
+        endWrite(memberSector, sectors, success, degraded);
+    }
+
     // ---- array lifecycle: what the superblock code and the resync ask of the bitmap ----------
     // Defaults are right for a log that keeps no bitmap (AlwaysWrittenLog, test logs).
 

@@ -48,7 +48,7 @@ final class WriteIntentGate {
         }
         sh.intentOpen = false;
         open.decrementAndGet();
-        log.endWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, success, degraded);
+        log.endWrite(sh.bmSeq, sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, success, degraded);
     }
 
     /** Ends the pass's intent if it has one (a failing pass may or may not have begun). */
