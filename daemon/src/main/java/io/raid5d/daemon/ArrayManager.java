@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.array.ArrayOperationException;
 import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.LeftOutMember;
-import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.ManagedArray;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
@@ -49,11 +49,13 @@ final class ArrayManager {
     private volatile int maxReadErrors = ArrayOptions.DEFAULT_MAX_READ_ERRORS;
     private volatile boolean autoReAdd = true; // POLICY action=re-add: members that were only absent come back
 
-    private volatile io.raid5d.core.resync.StripeSweep.SpeedLimits speedLimits =
-            io.raid5d.core.resync.StripeSweep.SpeedLimits.MD_DEFAULTS;
+    // md's sync_speed_min / sync_speed_max, KiB/s per member (max 0 = unlimited)
+    private volatile long syncSpeedMin = 1000;
+    private volatile long syncSpeedMax = 200000;
 
-    void setSpeedLimits(io.raid5d.core.resync.StripeSweep.SpeedLimits limits) {
-        speedLimits = limits;
+    void setSyncSpeed(long minKiBps, long maxKiBps) {
+        syncSpeedMin = minKiBps;
+        syncSpeedMax = maxKiBps;
     }
 
     void setForceAssemble(boolean force) {
@@ -103,9 +105,9 @@ final class ArrayManager {
                 throw new ControlException("array " + name + ": stripe_cache=" + stripeCache.getAsInt() + ": " + e.getMessage());
             }
         }
-        Raid5Array engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble, bitmapFile.orElse(null));
+        ManagedArray engine = ArrayAssembler.assemble(name, members, options, force || forceAssemble, bitmapFile.orElse(null));
         engine.addListener(new EngineEvents(name, events));
-        engine.setSpeedLimits(speedLimits);
+        engine.setSyncSpeed(syncSpeedMin, syncSpeedMax);
         MeteredRaidArray served = new MeteredRaidArray(engine, meters);
         EngineMeters.bind(engine, meters);
         ArrayControl control = ArrayControls.forEngine(engine);
@@ -124,9 +126,9 @@ final class ArrayManager {
      * A degraded start is announced (DegradedArray, naming each member assembly left out) and,
      * by the re-add policy, a member that was only absent is re-added through the bitmap at once.
      */
-    private void announceDegraded(String name, Raid5Array engine) {
+    private void announceDegraded(String name, ManagedArray engine) {
         List<LeftOutMember> out = engine.leftOut();
-        if (engine.members().degraded() && out.isEmpty()) {
+        if (engine.health().degraded() && out.isEmpty()) {
             events.publish(ArrayEvent.of(EventType.DEGRADED_ARRAY, name));
         }
         for (LeftOutMember m : out) {
@@ -162,13 +164,14 @@ final class ArrayManager {
     synchronized List<ArrayEvent> degradedNow() {
         List<ArrayEvent> out = new ArrayList<>();
         for (RunningArray r : arrays.values()) {
-            if (!(r.engine() instanceof Raid5Array engine) || !engine.members().degraded()) {
+            io.raid5d.core.array.ArrayHealth health = r.engine().health();
+            if (!health.degraded()) {
                 continue;
             }
             int before = out.size();
-            for (LeftOutMember m : engine.leftOut()) {
-                if (m.role() < engine.members().count()
-                        && engine.members().slot(m.role()) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
+            for (LeftOutMember m : r.engine().leftOut()) {
+                if (m.role() < health.slots().size()
+                        && health.slots().get(m.role()) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
                     out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, r.name(), m.path()));
                 }
             }

@@ -109,7 +109,7 @@ public final class Raid5Daemon implements Callable<Integer> {
             throw new IllegalArgumentException("--max-read-errors wants 0 or more, got " + readErrorLimit);
         }
         manager.setMaxReadErrors(readErrorLimit);
-        manager.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(syncSpeedMin, syncSpeedMax));
+        manager.setSyncSpeed(syncSpeedMin, syncSpeedMax);
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);

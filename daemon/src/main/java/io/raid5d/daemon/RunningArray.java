@@ -1,7 +1,7 @@
 package io.raid5d.daemon;
 
 import io.raid5d.core.array.ArrayStatus;
-import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.ManagedArray;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.daemon.array.ArrayControl;
 import io.raid5d.daemon.array.BitmapInfo;
@@ -14,15 +14,12 @@ import java.util.Optional;
  * control, its bitmap as it is now, the resync rate the status ticker keeps, and
  * the in-sync sectors at assembly (where a resync started).
  */
-record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, ArrayControl control,
+record RunningArray(ManagedArray engine, RaidArray served, RaidBlockExport export, ArrayControl control,
                     ResyncRate resyncRate, long resyncFromSectors) {
 
     /** The write-intent bitmap the array has now (it may change with grow --bitmap). */
     Optional<BitmapInfo> bitmap() {
-        if (engine instanceof Raid5Array array) {
-            return array.bitmapHeader().map(h -> BitmapInfo.of(array.bitmapLocation(), h));
-        }
-        return Optional.empty();
+        return engine.bitmapHeader().map(h -> BitmapInfo.of(engine.bitmapLocation(), h));
     }
 
     String name() {
@@ -31,8 +28,7 @@ record RunningArray(RaidArray engine, RaidArray served, RaidBlockExport export, 
 
     ArrayView view() {
         ArrayStatus s = engine.status();
-        Optional<io.raid5d.core.array.ArrayHealth> health = engine instanceof io.raid5d.core.array.Raid5Array r5
-                ? Optional.of(r5.health()) : Optional.empty();
-        return new ArrayView(s, bitmap(), s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0, health);
+        return new ArrayView(s, bitmap(), s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0,
+                Optional.of(engine.health()));
     }
 }

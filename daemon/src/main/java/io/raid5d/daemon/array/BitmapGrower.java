@@ -1,19 +1,19 @@
 package io.raid5d.daemon.array;
 
 import io.raid5d.core.array.BitmapTarget;
-import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.ManagedArray;
 import io.raid5d.daemon.control.ControlException;
 import java.io.IOException;
 
 /**
  * {@code grow NAME --bitmap internal|none|FILE}: adds, removes or moves a running array's
- * write-intent bitmap through {@link Raid5Array#switchWriteIntentLog}, turning the engine's
+ * write-intent bitmap through {@link ManagedArray#switchWriteIntentLog}, turning the engine's
  * refusals into control errors. Thread-safe (the array serialises switches).
  */
 public final class BitmapGrower {
-    private final Raid5Array array;
+    private final ManagedArray array;
 
-    public BitmapGrower(Raid5Array array) {
+    public BitmapGrower(ManagedArray array) {
         this.array = array;
     }
 

@@ -1,20 +1,20 @@
 package io.raid5d.daemon.array;
 
 import io.raid5d.core.array.ArrayOperationException;
-import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.ManagedArray;
 import io.raid5d.daemon.control.ControlException;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The management operations of the stripe cache engine ({@link Raid5Array}): fail, remove, add,
+ * The management operations of the stripe cache engine ({@link ManagedArray}): fail, remove, add,
  * re-add (degraded mode and rebuild), check/repair (online scrub), and the stripe cache size.
  * The write-intent bitmap's {@code grow --bitmap} still waits for its engine (issue #4).
  */
 public final class EngineArrayControl implements ArrayControl {
-    private final Raid5Array array;
+    private final ManagedArray array;
 
-    public EngineArrayControl(Raid5Array array) {
+    public EngineArrayControl(ManagedArray array) {
         this.array = array;
     }
 

@@ -6,9 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import io.raid5d.core.array.ArrayStatus;
-import io.raid5d.core.array.Raid5Array;
+import io.raid5d.core.array.ManagedArray;
 import io.raid5d.core.array.RaidArray;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +15,8 @@ import java.util.List;
 /**
  * The engine's own counters and state, registered per array (tag {@code array=NAME}).
  *
- * <p>Hook for the engine's future counters (stripe cache hits, bitmap writes, batch sizes...):
- * an engine that implements micrometer's {@link MeterBinder} is bound here, so it registers
+ * <p>The stripe engine registers its own counters (stripe cache hits, bitmap writes, batch
+ * sizes...) through micrometer's MeterBinder ({@link ManagedArray#bindTo}), so it registers
  * its meters itself and they are served and removed with the array's; the tag {@code array}
  * must be on them for removal.
  */
@@ -25,14 +24,20 @@ public final class EngineMeters {
     private EngineMeters() {
     }
 
+    /** The stripe engine's own meters (it registers them, tagged with its name) and the RMW/RCW counters, then {@link #bind}. */
+    public static void bind(ManagedArray engine, MeterRegistry registry) {
+        Tags tags = Tags.of("array", engine.name());
+        FunctionCounter.builder("raid5d.engine.writes", engine, ManagedArray::readModifyWrites).tags(tags)
+                .tag("kind", "read-modify-write").description("row writes done as read-modify-write").register(registry);
+        FunctionCounter.builder("raid5d.engine.writes", engine, ManagedArray::reconstructWrites).tags(tags)
+                .tag("kind", "reconstruct-write").description("row writes done as reconstruct-write").register(registry);
+        bind((RaidArray) engine, registry);
+        engine.bindTo(registry);
+    }
+
+    /** The meters every array has: size, members, resync progress. */
     public static void bind(RaidArray engine, MeterRegistry registry) {
         Tags tags = Tags.of("array", engine.name());
-        if (engine instanceof Raid5Array plain) {
-            FunctionCounter.builder("raid5d.engine.writes", plain, Raid5Array::readModifyWrites).tags(tags)
-                    .tag("kind", "read-modify-write").description("row writes done as read-modify-write").register(registry);
-            FunctionCounter.builder("raid5d.engine.writes", plain, Raid5Array::reconstructWrites).tags(tags)
-                    .tag("kind", "reconstruct-write").description("row writes done as reconstruct-write").register(registry);
-        }
         Gauge.builder("raid5d.array.size", engine, RaidArray::sizeBytes).tags(tags).baseUnit("bytes")
                 .description("array capacity").register(registry);
         Gauge.builder("raid5d.array.members", engine, a -> a.status().members().size()).tags(tags)
@@ -41,9 +46,6 @@ public final class EngineMeters {
                 .baseUnit("sectors").description("member sectors not yet known in sync (0 when in sync)").register(registry);
         Gauge.builder("raid5d.array.resync.running", engine, a -> a.status().resyncRunning() ? 1 : 0).tags(tags)
                 .description("1 while a resync runs").register(registry);
-        if (engine instanceof MeterBinder binder) {
-            binder.bindTo(registry);
-        }
     }
 
     private static double resyncRemainingSectors(RaidArray a) {

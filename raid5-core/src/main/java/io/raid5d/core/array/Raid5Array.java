@@ -27,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
  * recovery and scrub to {@link RecoverySweeps}, the bitmap at run time to {@link BitmapControl},
  * failure recording to {@link FailureRecorder}, listeners to {@link ArrayEvents}.
  */
-public final class Raid5Array implements RaidArray, MeterBinder {
+public final class Raid5Array implements ManagedArray {
     private final String name;
     private final MemberSet members;
     private final Geometry geometry;
@@ -220,6 +220,11 @@ public final class Raid5Array implements RaidArray, MeterBinder {
     /** md's sync_speed_min / sync_speed_max for rebuilds and scrubs started from now on (and the running ones). */
     public void setSpeedLimits(StripeSweep.SpeedLimits limits) {
         sweeps.setSpeedLimits(limits);
+    }
+
+    @Override
+    public void setSyncSpeed(long minKiBps, long maxKiBps) {
+        setSpeedLimits(new StripeSweep.SpeedLimits(minKiBps, maxKiBps));
     }
 
     /** Blocks until a running rebuild has ended (tests, tools). */
