@@ -31,7 +31,7 @@ final class BitmapControl {
     private final ArrayMetadata metadata;
     private final SwitchableWriteIntentLog intentLog;
     private final ParityResync resync;
-    final Object switchLock = new Object(); // one bitmap switch at a time
+    private final Object switchLock = new Object(); // one bitmap switch at a time; first in the array's lock order
     private int daemonSleepSeconds; // for the next bitmap made at run time; guarded by switchLock
     // bitmap page writes and syncs of logs switched away from, so the counters never go back
     private final AtomicLong retiredPageWrites = new AtomicLong();
@@ -74,6 +74,19 @@ final class BitmapControl {
 
     Optional<BitmapSuperblock> header() {
         return currentBitmap().map(b -> b.bitmap().header());
+    }
+
+    /** Runs {@code closing} (the array's close) once no bitmap switch is in progress, none starting meanwhile. */
+    void closeAfterSwitch(IoAction closing) throws IOException {
+        synchronized (switchLock) {
+            closing.run();
+        }
+    }
+
+    /** An action that may throw IOException. */
+    @FunctionalInterface
+    interface IoAction {
+        void run() throws IOException;
     }
 
     /** See {@link Raid5Array#switchWriteIntentLog}. */

@@ -33,6 +33,13 @@ final class MemberOperations {
     private final ArrayEvents events;
     private final SparePool spares;
     /**
+     * Member changes (fail, remove, add, re-add, spare activation, idle spares at assembly) happen
+     * one at a time under this lock. Lock order (see docs/design.md, "Locks of the array layer"):
+     * BitmapControl.switchLock -> changes -> RecoverySweeps -> the engine's failure lock ->
+     * ArrayMetadata -> the write-intent log; SparePool, ReadErrorLimit and ArrayEvents are leaves.
+     */
+    private final Object changes = new Object();
+    /**
      * Activates a hot spare after a failure. Failures are reported on engine I/O threads that
      * must not wait for a member change, so activation runs here, one at a time.
      */
@@ -69,7 +76,7 @@ final class MemberOperations {
     void failMember(String member) throws ArrayOperationException, IOException {
         java.util.Optional<SparePool.Idle> spare = spares.idleAt(member);
         if (spare.isPresent()) {
-            synchronized (sweeps) { // md's fail of a spare: it is faulty now, kept until removed
+            synchronized (changes) { // md's fail of a spare: it is faulty now, kept until removed
                 spares.removeIdle(spare.get());
                 spares.addDetached(new SparePool.Detached(spare.get().device(), spare.get().devNumber()));
                 metadata.idleSpareFailed(spare.get().device(), spare.get().devNumber());
@@ -99,7 +106,7 @@ final class MemberOperations {
 
     /** md's remove: detaches a faulty member (its dev_roles slot becomes unused) and closes it. */
     void removeMember(String member) throws ArrayOperationException, IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             java.util.Optional<SparePool.Idle> spare = spares.idleAt(member);
             if (spare.isPresent()) {
                 spares.removeIdle(spare.get());
@@ -130,7 +137,7 @@ final class MemberOperations {
      * role it waits as an idle hot spare for the next failure (and replaces a faulty member at once).
      */
     void addSpare(Path device) throws ArrayOperationException, IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             if (takesDeviceNow()) {
                 checkAttachable("add");
                 attach(openMember(device), false);
@@ -143,7 +150,7 @@ final class MemberOperations {
 
     /** {@link Raid5Array#addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
     void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             if (takesDeviceNow()) {
                 attach(device, false);
             } else {
@@ -172,7 +179,7 @@ final class MemberOperations {
         }
     }
 
-    /** Lock (sweeps) held. Writes the array's superblock (role spare) to {@code dev} and keeps it idle. */
+    /** Lock (changes) held. Writes the array's superblock (role spare) to {@code dev} and keeps it idle. */
     private void addIdle(MemberDevice dev) throws ArrayOperationException, IOException {
         boolean ok = false;
         try {
@@ -198,7 +205,7 @@ final class MemberOperations {
 
     /** An idle spare found at assembly (its superblock says spare in this array). */
     void holdIdleSpare(MemberDevice dev, Superblock sb) {
-        synchronized (sweeps) {
+        synchronized (changes) {
             metadata.restoreIdleSpare(dev, sb);
             spares.addIdle(new SparePool.Idle(dev, sb.getDevNumber(), sb.getDataOffset()));
         }
@@ -228,7 +235,7 @@ final class MemberOperations {
      * removed), the spare takes it and is rebuilt in the background.
      */
     void activateSpare() throws IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             int lost = members.lostRole();
             java.util.Optional<SparePool.Idle> next = spares.firstIdle();
             if (members.failed() || lost < 0 || next.isEmpty() || activatorStopped) {
@@ -273,7 +280,7 @@ final class MemberOperations {
 
     /** {@link Raid5Array#reAddMember(Path)} with an already-open device; the array owns it from now on. */
     void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             attach(device, true);
         }
     }
@@ -291,7 +298,7 @@ final class MemberOperations {
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
     void reAddMember(Path device) throws ArrayOperationException, IOException {
-        synchronized (sweeps) {
+        synchronized (changes) {
             checkAttachable("re-add");
             attach(openMember(device), true);
         }
@@ -310,7 +317,7 @@ final class MemberOperations {
         }
     }
 
-    /** Lock (sweeps) held. */
+    /** Lock (changes) held. */
     private void attach(MemberDevice dev, boolean reAdd) throws ArrayOperationException, IOException {
         String device = dev.path();
         String verb = reAdd ? "re-add" : "add";

@@ -389,9 +389,7 @@ public final class Raid5Array implements ManagedArray {
 
     @Override
     public void close() throws IOException {
-        synchronized (bitmap.switchLock) { // a grow --bitmap in progress finishes first
-            closeNow();
-        }
+        bitmap.closeAfterSwitch(this::closeNow); // a grow --bitmap in progress finishes first
     }
 
     private void closeNow() throws IOException {
