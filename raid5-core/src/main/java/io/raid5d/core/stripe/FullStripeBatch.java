@@ -94,8 +94,7 @@ final class FullStripeBatch {
         List<StripeHead> batch = new ArrayList<>(claimed.size() + 1);
         batch.add(first);
         ByteBuffer parityBuf = null;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             boolean cut = false;
             for (int i = 0; i < claimed.size(); i++) {
                 StripeHead h = claimed.get(i);
@@ -122,9 +121,6 @@ final class FullStripeBatch {
                 h.rmw = false;
                 pass.drainPass(h, h.devs[h.parityMember].page);
             }
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         int k = batch.size();
         metrics.batchStripes.record(k);
@@ -139,14 +135,11 @@ final class FullStripeBatch {
             }
             pass.compute(h, srcs);
         }
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (StripeHead h : batch) {
                 pass.markComputed(h);
                 h.active = false;
             }
-        } finally {
-            cache.lock.unlock();
         }
         submitBatchWrites(batch, parityBuf);
     }

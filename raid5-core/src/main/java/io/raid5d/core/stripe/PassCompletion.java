@@ -50,8 +50,7 @@ final class PassCompletion {
         }
         boolean degraded = members.degraded();
         List<Piece> pieces = new ArrayList<>();
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (StripeHead h : heads) {
                 for (Dev d : h.devs) {
                     for (Piece p = d.writing; p != null; p = p.next) {
@@ -65,23 +64,17 @@ final class PassCompletion {
                 }
             }
             batchBuffers.recycle(parityBuf);
-        } finally {
-            cache.lock.unlock();
         }
         for (StripeHead h : heads) {
             gate.end(h, error == null, degraded);
         }
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (StripeHead h : heads) {
                 h.phase = StripeHead.IDLE;
                 h.prereadActive = false;
                 h.parityOut = null;
                 cache.release(h);
             }
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         for (Piece p : pieces) {
             completion.pieceDone(p.request, error);
@@ -96,8 +89,7 @@ final class PassCompletion {
     void failPass(StripeHead sh, Throwable error) {
         List<Piece> failed = new ArrayList<>();
         List<SyncRequest> failedSyncs = new ArrayList<>();
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (Dev d : sh.devs) {
                 for (Piece p = d.toWriteHead; p != null; p = p.next) {
                     failed.add(p);
@@ -116,18 +108,12 @@ final class PassCompletion {
             }
             sh.clearCache();
             sh.phase = StripeHead.IO;
-        } finally {
-            cache.lock.unlock();
         }
         gate.endIfOpen(sh, members.degraded());
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             sh.phase = StripeHead.IDLE;
             sh.prereadActive = false;
             cache.release(sh);
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         for (Piece p : failed) {
             completion.pieceDone(p.request, error);

@@ -105,14 +105,11 @@ final class PreReads {
         }
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
         boolean[] valid = new boolean[raidDisks];
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (int m = 0; m < raidDisks; m++) {
                 Dev d = sh.devs[m];
                 valid[m] = m != bad && (d.uptodate || d.reading);
             }
-        } finally {
-            cache.lock.unlock();
         }
         for (int m = 0; m < raidDisks; m++) {
             if (m == bad || valid[m]) {
@@ -143,8 +140,7 @@ final class PreReads {
     }
 
     private void readsDone(StripeHead sh, Throwable error) {
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             for (Dev d : sh.devs) {
                 if (d.reading) {
                     d.reading = false;
@@ -154,12 +150,9 @@ final class PreReads {
             if (error == null) {
                 sh.phase = sh.planPhase;
                 cache.toHandle(sh);
-                cache.updateGauges();
                 return;
             }
             // The reads could not be repaired: the array failed (see repairReadErrors).
-        } finally {
-            cache.lock.unlock();
         }
         passEnd.failPass(sh, error);
     }

@@ -86,8 +86,7 @@ final class ReadPath {
         int runs = 0;
         long hits = 0;
         long misses = 0;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             int done = 0;
             while (done < length) {
                 long pos = offset + done;
@@ -134,8 +133,6 @@ final class ReadPath {
                 }
                 done += n;
             }
-        } finally {
-            cache.lock.unlock();
         }
         if (hits > 0) {
             metrics.hits.increment(hits);

@@ -43,8 +43,7 @@ final class RequestAdmission {
     /** Attaches {@code r} now, or queues it. Any thread; never waits for a head. */
     void submit(Request r) {
         boolean attached = false;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             if (cache.stopping) {
                 fail(r, new IOException("array " + name + " is stopping"));
                 return;
@@ -62,9 +61,6 @@ final class RequestAdmission {
                 metrics.waits.increment();
                 unplug.unstick();
             }
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         if (attached && r instanceof WriteRequest w) {
             completion.pieceDone(w, null); // the attach guard
@@ -143,17 +139,13 @@ final class RequestAdmission {
     void setStripeCacheSize(int size) {
         StripeEngine.checkCacheSize(size);
         int grow;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             cache.targetHeads = size;
             StripeHead h;
             while (cache.totalHeads > cache.targetHeads && (h = cache.inactive.pollFirst()) != null) {
                 cache.destroy(h);
             }
             grow = cache.targetHeads - cache.totalHeads;
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         if (grow <= 0) {
             return;
@@ -162,8 +154,7 @@ final class RequestAdmission {
         for (int i = 0; i < grow; i++) {
             fresh.add(cache.newHead());
         }
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             cache.table.resizeFor(cache.targetHeads);
             for (StripeHead h : fresh) {
                 if (cache.totalHeads < cache.targetHeads) {
@@ -172,9 +163,6 @@ final class RequestAdmission {
                 }
             }
             admitWaiters();
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
     }
 }

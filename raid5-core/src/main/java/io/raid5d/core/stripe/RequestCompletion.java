@@ -26,7 +26,7 @@ final class RequestCompletion {
         this.members = members;
         this.faults = faults;
         this.raidDisks = members.geometry().raidDisks();
-        this.drained = cache.lock.newCondition();
+        this.drained = cache.newCondition();
     }
 
     void opened() {
@@ -59,11 +59,8 @@ final class RequestCompletion {
 
     void requestDone() {
         if (openRequests.decrementAndGet() == 0 && cache.draining) {
-            cache.lock.lock();
-            try {
+            try (StripeCache.Locked locked = cache.locked()) {
                 drained.signalAll();
-            } finally {
-                cache.lock.unlock();
             }
         }
     }

@@ -13,15 +13,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * lifecycle: {@link #getHead} (reuse by key, or recycle the least recently used free head),
  * {@link #wake}, {@link #release}, {@link #destroy}.
  *
- * <p>Lock rules: {@link #lock} guards the table, every list, the wait queue, the head state and
- * the pending-piece queues. It is held only for bookkeeping and for copying cache hits out of
- * pages; never across member I/O, parity computation, bitmap calls, or future completion
- * (requests finished while admitting go to {@link #deferred} and are completed by
- * {@link #unlockAndFinish}). Callers' threads (Netty event loops) only take it briefly and never
- * wait for a free head: a request that finds none is queued.
+ * <p>Lock rules: the engine lock guards the table, every list, the wait queue, the head state and
+ * the pending-piece queues. It is private: the one way in is {@link #locked()}, a scope for
+ * try-with-resources whose close updates the gauges, unlocks, and completes the write requests
+ * that finished meanwhile (they go to {@link #deferred}), outside the lock. It is held only for
+ * bookkeeping and for copying cache hits out of pages; never across member I/O, parity
+ * computation, bitmap calls, or future completion. Callers' threads (Netty event loops) only
+ * take it briefly and never wait for a free head: a request that finds none is queued.
  */
 final class StripeCache {
-    final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Locked scope = new Locked(); // one per cache: entering allocates nothing
     final Condition work = lock.newCondition(); // workers: handle list or unplug
     final int columnsPerChunk;
     private final Geometry geometry;
@@ -164,10 +166,34 @@ final class StripeCache {
         work.signalAll();
     }
 
+    /** A locked scope of the engine lock: {@code try (StripeCache.Locked locked = cache.locked()) { ... }}. */
+    final class Locked implements AutoCloseable {
+        private Locked() {
+        }
+
+        /** Updates the gauges, unlocks and, once the lock is free, completes finished writes. */
+        @Override
+        public void close() {
+            updateGauges();
+            unlockAndFinish();
+        }
+    }
+
+    /** Takes the engine lock (waiting for it); close the returned scope to leave. */
+    Locked locked() {
+        lock.lock();
+        return scope;
+    }
+
+    /** A condition of the engine lock (awaited inside a locked scope). */
+    Condition newCondition() {
+        return lock.newCondition();
+    }
+
     /** Unlocks, then completes the write requests that finished while the lock was held. */
-    void unlockAndFinish() {
-        if (deferred.isEmpty()) {
-            lock.unlock();
+    private void unlockAndFinish() {
+        if (deferred.isEmpty() || lock.getHoldCount() > 1) {
+            lock.unlock(); // nested scope: the outermost one completes them
             return;
         }
         WriteRequest[] done = deferred.toArray(new WriteRequest[0]);

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * {@link SyncPass}, {@link PassCompletion} (the passes), {@link ReadPath} (reads),
  * {@link RequestCompletion} (futures), {@link MemberFaults} (member failures).
  *
- * <p>Lock: one lock, {@link StripeCache#lock} (md's {@code device_lock}), guards the table,
+ * <p>Lock: one lock, {@link StripeCache#locked()} (md's {@code device_lock}), guards the table,
  * every list, the wait queue, the head state and the pending-piece queues. It is held only for
  * bookkeeping and for copying cache hits out of pages; never across member I/O, parity
  * computation, bitmap calls, or future completion. Callers' threads (Netty event loops) only
@@ -214,16 +214,12 @@ public final class StripeEngine implements AutoCloseable {
     /** Finishes every queued request, stops the threads. Members stay open (the array owns them). */
     @Override
     public void close() {
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             cache.draining = true;
             cache.activateDelayed();
-        } finally {
-            cache.unlockAndFinish();
         }
         boolean interrupted = false;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             while (completion.openRequests() > 0) {
                 unplug.forceLocked();
                 cache.work.signalAll();
@@ -235,8 +231,6 @@ public final class StripeEngine implements AutoCloseable {
             }
             cache.stopping = true;
             cache.work.signalAll();
-        } finally {
-            cache.lock.unlock();
         }
         interrupted |= workers.join();
         unplug.shutdown();

@@ -61,8 +61,7 @@ final class StripeWorkers {
             StripeHead sh = null;
             boolean doUnplug = false;
             boolean flushBitmap = false;
-            cache.lock.lock();
-            try {
+            try (StripeCache.Locked locked = cache.locked()) {
                 while (!cache.stopping && cache.handle.isEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
                     cache.work.awaitUninterruptibly();
                 }
@@ -79,8 +78,6 @@ final class StripeWorkers {
                     sh = cache.handle.pollFirst();
                     sh.active = true;
                 }
-            } finally {
-                cache.lock.unlock();
             }
             try {
                 if (doUnplug) {
@@ -100,8 +97,7 @@ final class StripeWorkers {
     /** md's handle_stripe: the worker owns {@code sh} ({@code active}). */
     private void handleStripe(StripeHead sh) {
         boolean start = false;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             if (sh.phase == StripeHead.IDLE) {
                 if (sh.hasPendingWrites()) {
                     sh.phase = StripeHead.WRITE_PLAN;
@@ -110,12 +106,9 @@ final class StripeWorkers {
                     sh.phase = StripeHead.SYNC_PLAN;
                 } else {
                     cache.release(sh);
-                    cache.updateGauges();
                     return;
                 }
             }
-        } finally {
-            cache.unlockAndFinish();
         }
         if (start) {
             gate.begin(sh);

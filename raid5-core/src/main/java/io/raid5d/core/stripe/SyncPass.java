@@ -51,8 +51,7 @@ final class SyncPass {
         }
         boolean needReads = false;
         int lost;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             if (sh.syncing == null) {
                 sh.syncing = sh.syncs;
                 sh.syncs = null;
@@ -71,8 +70,6 @@ final class SyncPass {
             if (needReads) {
                 sh.active = false;
             }
-        } finally {
-            cache.lock.unlock();
         }
         if (needReads) {
             preReads.submitReads(sh);
@@ -121,11 +118,8 @@ final class SyncPass {
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
         long found = mismatched;
         boolean parityToo = writeParity;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             sh.active = false;
-        } finally {
-            cache.lock.unlock();
         }
         io.submit(new MemberIo.Task() {
             int failedRole = -1;
@@ -161,8 +155,7 @@ final class SyncPass {
 
     private void syncDone(StripeHead sh, long mismatched, long rebuilt, Throwable error) {
         List<SyncRequest> done;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             done = new ArrayList<>(sh.syncing);
             sh.syncing = null;
             if (error != null) {
@@ -170,9 +163,6 @@ final class SyncPass {
             }
             sh.phase = StripeHead.IDLE;
             cache.release(sh);
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
         for (SyncRequest s : done) {
             if (error == null) {

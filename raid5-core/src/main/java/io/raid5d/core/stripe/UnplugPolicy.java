@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * them; too many delayed stripes, or every busy head parked while requests wait, release them
  * at once. Owns the unplug timer thread {@code raid5-unplug-NAME}.
  *
- * <p>Fields marked so are guarded by the engine lock ({@link StripeCache#lock});
+ * <p>Fields marked so are guarded by the engine lock ({@link StripeCache#locked()});
  * {@code startedSinceUnplug} is volatile: {@link #startWrite} runs outside the lock.
  */
 final class UnplugPolicy {
@@ -19,7 +19,7 @@ final class UnplugPolicy {
     private final WriteIntentLog log;
     private final long unplugDelayMicros;
     private final ScheduledThreadPoolExecutor timer;
-    // --- guarded by cache.lock ---
+    // --- guarded by the engine lock (StripeCache.locked()) ---
     private boolean timerArmed;
     private boolean unplugPending;
     private boolean forceUnplug; // the pending unplug releases every delayed stripe, not only aged ones
@@ -52,15 +52,12 @@ final class UnplugPolicy {
     }
 
     void requestUnplug(boolean force) {
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             forceUnplug |= force;
             if (!unplugPending) {
                 unplugPending = true;
                 cache.work.signal();
             }
-        } finally {
-            cache.lock.unlock();
         }
     }
 
@@ -132,49 +129,35 @@ final class UnplugPolicy {
     }
 
     private void timerFired() {
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             timerArmed = false;
             forceLocked();
-        } finally {
-            cache.lock.unlock();
         }
     }
 
     /** On a worker: close the bitmap batch, then release delayed stripes and settled bitmap stripes. */
     void unplugNow() {
         boolean bitmapWaits;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             bitmapWaits = !cache.bitmap.isEmpty();
-        } finally {
-            cache.lock.unlock();
         }
         if (startedSinceUnplug || bitmapWaits) {
             startedSinceUnplug = false;
             log.unplug();
         }
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             boolean all = forceUnplug || cache.draining;
             forceUnplug = false;
             unplugGeneration++;
             cache.activateDelayed(all ? Long.MAX_VALUE : unplugGeneration - 2);
             moveWrittenBitmapStripes();
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
     }
 
     /** The log's listener: another batch is durable. Any thread. */
     void batchWritten() {
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             moveWrittenBitmapStripes();
-            cache.updateGauges();
-        } finally {
-            cache.unlockAndFinish();
         }
     }
 

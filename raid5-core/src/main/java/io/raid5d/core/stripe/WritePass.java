@@ -115,12 +115,9 @@ final class WritePass {
     /** One head's write pass: compute parity, write the changed pages and parity in one I/O task. */
     void computeAndWrite(StripeHead sh) {
         compute(sh, new ByteBuffer[dataDisks]);
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             markComputed(sh);
             sh.active = false;
-        } finally {
-            cache.lock.unlock();
         }
         int writes = 1;
         for (int m = 0; m < raidDisks; m++) {

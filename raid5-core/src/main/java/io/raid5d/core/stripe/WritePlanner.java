@@ -56,11 +56,9 @@ final class WritePlanner {
         }
         List<StripeHead> claimed = null;
         boolean doReads = false;
-        cache.lock.lock();
-        try {
+        try (StripeCache.Locked locked = cache.locked()) {
             if (!gate.settled(sh)) {
                 unplug.park(sh, cache.bitmap);
-                cache.updateGauges();
                 return;
             }
             int pd = sh.parityMember;
@@ -104,7 +102,6 @@ final class WritePlanner {
             if (reads > 0) {
                 if (!sh.prereadActive && !sh.urgent && !cache.draining) {
                     unplug.park(sh, cache.delayed);
-                    cache.updateGauges();
                     return;
                 }
                 for (int m = 0; m < raidDisks; m++) {
@@ -128,8 +125,6 @@ final class WritePlanner {
                 sh.rmw = useRmw;
                 pass.drainPass(sh, sh.devs[pd].page);
             }
-        } finally {
-            cache.unlockAndFinish();
         }
         if (doReads) {
             preReads.submitReads(sh);
