@@ -16,7 +16,6 @@ import java.util.concurrent.CompletionException;
  * or ones whose read failed, become {@link SyncRequest#FETCH} passes through the cache.
  */
 final class ReadPath {
-    private static final int PAGE = StripeEngine.PAGE;
 
     private final StripeCache cache;
     private final MemberIo io;
@@ -24,8 +23,6 @@ final class ReadPath {
     private final Geometry geometry;
     private final StripeMetrics metrics;
     private final RequestAdmission admission;
-    private final int chunkBytes;
-    private final int dataDisks;
 
     ReadPath(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, RequestAdmission admission) {
         this.cache = cache;
@@ -34,8 +31,6 @@ final class ReadPath {
         this.geometry = members.geometry();
         this.metrics = metrics;
         this.admission = admission;
-        this.chunkBytes = geometry.chunkBytes();
-        this.dataDisks = geometry.dataDisks();
     }
 
     /** Reads array bytes into {@code dst} (position to limit; the caller's buffer is not moved). */
@@ -89,16 +84,11 @@ final class ReadPath {
         try (StripeCache.Locked locked = cache.locked()) {
             int done = 0;
             while (done < length) {
-                long pos = offset + done;
-                long chunk = pos / chunkBytes;
-                int inChunk = (int) (pos - chunk * chunkBytes);
-                long row = chunk / dataDisks;
-                int dataIndex = (int) (chunk - row * dataDisks);
-                int column = inChunk / PAGE;
-                int pageOffset = inChunk - column * PAGE;
-                int n = Math.min(length - done, PAGE - pageOffset);
-                int member = geometry.dataMember(row, dataIndex);
-                long key = row * cache.columnsPerChunk + column;
+                PageCursor at = cache.cursor.at(offset + done);
+                int pageOffset = at.pageOffset;
+                int n = at.bytesInPage(length - done);
+                int member = at.member;
+                long key = at.key;
                 StripeHead sh = cache.table.get(key);
                 if (sh != null && sh.devs[member].uptodate) {
                     dst.put(base + done, sh.devs[member].page, pageOffset, n);
@@ -111,7 +101,7 @@ final class ReadPath {
                     fetches.add(SyncRequest.fetch(key, member, pageOffset, n, dst, base + done));
                     misses++;
                 } else {
-                    long address = members.rowAddress(member, row) + inChunk;
+                    long address = members.rowAddress(member, at.row) + at.inChunk;
                     int last = runs - 1;
                     if (last >= 0 && runMember[last] == member && runAddress[last] + runLen[last] == address
                             && runDst[last] + runLen[last] == base + done) {
@@ -156,18 +146,12 @@ final class ReadPath {
 
     /** Cuts array bytes {@code [offset, offset+len)} into per-page fetch requests that land at {@code dst[dstPos..]}. */
     private void addFetches(List<SyncRequest> out, long offset, ByteBuffer dst, int dstPos, int len) {
+        PageCursor at = new PageCursor(geometry); // outside the lock: not the cache's cursor
         int done = 0;
         while (done < len) {
-            long pos = offset + done;
-            long chunk = pos / chunkBytes;
-            int inChunk = (int) (pos - chunk * chunkBytes);
-            long row = chunk / dataDisks;
-            int dataIndex = (int) (chunk - row * dataDisks);
-            int column = inChunk / PAGE;
-            int pageOffset = inChunk - column * PAGE;
-            int n = Math.min(len - done, PAGE - pageOffset);
-            out.add(SyncRequest.fetch(row * cache.columnsPerChunk + column, geometry.dataMember(row, dataIndex), pageOffset,
-                    n, dst, dstPos + done));
+            at.at(offset + done);
+            int n = at.bytesInPage(len - done);
+            out.add(SyncRequest.fetch(at.key, at.member, at.pageOffset, n, dst, dstPos + done));
             done += n;
         }
     }

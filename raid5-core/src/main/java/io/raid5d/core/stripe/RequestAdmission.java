@@ -1,6 +1,5 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.geometry.Geometry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -23,21 +22,15 @@ final class RequestAdmission {
     private final RequestCompletion completion;
     private final UnplugPolicy unplug;
     private final StripeMetrics metrics;
-    private final Geometry geometry;
-    private final int chunkBytes;
-    private final int dataDisks;
     private final ByteBuffer zeroPage = ByteBuffer.allocateDirect(PAGE).asReadOnlyBuffer(); // what a trim writes
 
     RequestAdmission(String name, StripeCache cache, RequestCompletion completion, UnplugPolicy unplug,
-                     StripeMetrics metrics, Geometry geometry) {
+                     StripeMetrics metrics) {
         this.name = name;
         this.cache = cache;
         this.completion = completion;
         this.unplug = unplug;
         this.metrics = metrics;
-        this.geometry = geometry;
-        this.chunkBytes = geometry.chunkBytes();
-        this.dataDisks = geometry.dataDisks();
     }
 
     /** Attaches {@code r} now, or queues it. Any thread; never waits for a head. */
@@ -78,19 +71,14 @@ final class RequestAdmission {
     /** Attaches the rest of a write; false when it ran out of free heads. Lock held. */
     boolean attachWrite(WriteRequest r) {
         while (r.attached < r.length) {
-            long pos = r.offset + r.attached;
-            long chunk = pos / chunkBytes;
-            int inChunk = (int) (pos - chunk * chunkBytes);
-            long row = chunk / dataDisks;
-            int dataIndex = (int) (chunk - row * dataDisks);
-            int column = inChunk / PAGE;
-            int pageOffset = inChunk - column * PAGE;
-            int n = Math.min(r.partRemaining(), PAGE - pageOffset);
-            StripeHead sh = cache.getHead(row * cache.columnsPerChunk + column);
+            PageCursor at = cache.cursor.at(r.offset + r.attached);
+            int pageOffset = at.pageOffset;
+            int member = at.member;
+            int n = at.bytesInPage(r.partRemaining());
+            StripeHead sh = cache.getHead(at.key);
             if (sh == null) {
                 return false;
             }
-            int member = geometry.dataMember(row, dataIndex);
             Piece p = r.bases == null ? new Piece(r, pageOffset, n, zeroPage, pageOffset)
                     : new Piece(r, pageOffset, n, r.bases[r.part], r.basePos[r.part] + r.partDone);
             r.remaining.incrementAndGet();

@@ -26,6 +26,7 @@ final class StripeCache {
     private final Locked scope = new Locked(); // one per cache: entering allocates nothing
     final Condition work = lock.newCondition(); // workers: handle list or unplug
     final int columnsPerChunk;
+    final PageCursor cursor; // array offset -> head and page; guarded by the engine lock
     private final Geometry geometry;
     private final int raidDisks;
     // --- guarded by lock ---
@@ -56,6 +57,7 @@ final class StripeCache {
         this.geometry = geometry;
         this.raidDisks = geometry.raidDisks();
         this.columnsPerChunk = geometry.chunkBytes() / StripeEngine.PAGE;
+        this.cursor = new PageCursor(geometry);
         this.table = new StripeTable(stripeCacheSize);
         this.targetHeads = stripeCacheSize;
         for (int i = 0; i < stripeCacheSize; i++) {

@@ -71,7 +71,7 @@ public final class StripeEngine implements AutoCloseable {
         this.faults = new MemberFaults(name, members, log);
         this.completion = new RequestCompletion(cache, io, members, faults);
         this.unplug = new UnplugPolicy(name, cache, log, config.unplugDelayMicros());
-        this.admission = new RequestAdmission(name, cache, completion, unplug, metrics, members.geometry());
+        this.admission = new RequestAdmission(name, cache, completion, unplug, metrics);
         cache.connect(admission, completion);
         BatchBufferPool batchBuffers = new BatchBufferPool(config.maxBatchStripes(), config.workerThreads() * 2);
         this.gate = new WriteIntentGate(log, unplug);
