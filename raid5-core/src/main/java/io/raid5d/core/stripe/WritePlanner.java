@@ -12,7 +12,6 @@ import java.util.List;
  * {@link WritePass}. In degraded mode every pass is a reconstruct-write.
  */
 final class WritePlanner {
-    private static final int PAGE = StripeEngine.PAGE;
     private static final int FULL_MASK = StripeEngine.FULL_MASK;
 
     private final StripeCache cache;
@@ -62,42 +61,12 @@ final class WritePlanner {
                 return;
             }
             int pd = sh.parityMember;
-            int rcw = 0;
-            int rmw = sh.devs[pd].uptodate ? 0 : 1;
-            for (int m = 0; m < raidDisks; m++) {
-                if (m == pd) {
-                    continue;
-                }
-                Dev d = sh.devs[m];
-                if (!d.uptodate && !d.overwritten(FULL_MASK, PAGE)) {
-                    rcw++;
-                }
-                if (d.hasPendingWrite() && !d.uptodate) {
-                    rmw++;
-                }
-            }
-            // md: read-modify-write only when it needs strictly fewer reads, and never on a
-            // stripe the resync has not reached (its parity may be wrong; RCW makes it right).
-            boolean useRmw = rmw < rcw && (sh.key + 1) * StripeEngine.PAGE_SECTORS <= syncedBelowSector;
-            int reads = useRmw ? rmw : rcw;
             int lost = faults.lostFor(sh);
-            boolean reconstruct = false;
-            if (lost >= 0) {
-                // Degraded: reconstruct-write, never reading the lost member. Its page, if it is a
-                // data page this pass does not fully overwrite, is rebuilt from all the others.
-                useRmw = false;
-                Dev ld = sh.devs[lost];
-                reconstruct = lost != pd && !ld.uptodate && !ld.overwritten(FULL_MASK, PAGE);
-                reads = 0;
-                for (int m = 0; m < raidDisks; m++) {
-                    Dev d = sh.devs[m];
-                    if (m != lost && !d.uptodate && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)))) {
-                        reads++;
-                    }
-                }
-                if (reads == 0 && reconstruct) {
-                    sh.reconstruct(lost); // every other page is up to date: one page of XOR
-                }
+            ReadPlan plan = ReadPlan.of(sh, lost, (sh.key + 1) * StripeEngine.PAGE_SECTORS <= syncedBelowSector);
+            boolean useRmw = plan.rmw();
+            int reads = plan.reads();
+            if (reads == 0 && plan.reconstruct()) {
+                sh.reconstruct(lost); // every other page is up to date: one page of XOR
             }
             if (reads > 0) {
                 if (!sh.prereadActive && !sh.urgent && !cache.draining) {
@@ -105,13 +74,7 @@ final class WritePlanner {
                     return;
                 }
                 for (int m = 0; m < raidDisks; m++) {
-                    Dev d = sh.devs[m];
-                    d.reading = !d.uptodate && (useRmw ? (m == pd || d.hasPendingWrite())
-                            : (m != pd && !d.overwritten(FULL_MASK, PAGE)));
-                    if (lost >= 0) {
-                        d.reading = m != lost && !d.uptodate
-                                && (reconstruct || (m != pd && !d.overwritten(FULL_MASK, PAGE)));
-                    }
+                    sh.devs[m].reading = (plan.readMask() & (1L << m)) != 0;
                 }
                 sh.planPhase = StripeHead.WRITE_PLAN;
                 sh.phase = StripeHead.IO;
