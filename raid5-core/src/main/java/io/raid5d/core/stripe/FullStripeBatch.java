@@ -70,7 +70,7 @@ final class FullStripeBatch {
                 break;
             }
             h.on.remove(h);
-            h.active = true;
+            h.own();
             claimed.add(h);
             key++;
         }
@@ -99,7 +99,7 @@ final class FullStripeBatch {
             for (int i = 0; i < claimed.size(); i++) {
                 StripeHead h = claimed.get(i);
                 if (began[i]) {
-                    h.phase = StripeHead.WRITE_PLAN;
+                    h.beginWritePlan();
                 }
                 boolean settled = gate.settled(h);
                 if (!cut && settled) {
@@ -108,7 +108,7 @@ final class FullStripeBatch {
                 }
                 cut = true;
                 if (settled) {
-                    h.active = false;
+                    h.disown();
                     cache.toHandle(h);
                 } else {
                     unplug.park(h, cache.bitmap);
@@ -138,7 +138,7 @@ final class FullStripeBatch {
         try (StripeCache.Locked locked = cache.locked()) {
             for (StripeHead h : batch) {
                 pass.markComputed(h);
-                h.active = false;
+                h.disown();
             }
         }
         submitBatchWrites(batch, parityBuf);

@@ -70,8 +70,7 @@ final class PassCompletion {
         }
         try (StripeCache.Locked locked = cache.locked()) {
             for (StripeHead h : heads) {
-                h.phase = StripeHead.IDLE;
-                h.prereadActive = false;
+                h.endWritePass();
                 h.parityOut = null;
                 cache.release(h);
             }
@@ -107,12 +106,11 @@ final class PassCompletion {
                 sh.syncs.clear();
             }
             sh.clearCache();
-            sh.phase = StripeHead.IO;
+            sh.holdForFailure();
         }
         gate.endIfOpen(sh, members.degraded());
         try (StripeCache.Locked locked = cache.locked()) {
-            sh.phase = StripeHead.IDLE;
-            sh.prereadActive = false;
+            sh.endWritePass();
             cache.release(sh);
         }
         for (Piece p : failed) {

@@ -148,7 +148,7 @@ final class PreReads {
                 }
             }
             if (error == null) {
-                sh.phase = sh.planPhase;
+                sh.readsDone();
                 cache.toHandle(sh);
                 return;
             }

@@ -126,7 +126,7 @@ final class StripeCache {
 
     /** A head whose owner is done with it: free if idle, else back to the handle list. Lock held, head on no list. */
     void release(StripeHead sh) {
-        sh.active = false;
+        sh.disown();
         if (sh.hasWork()) {
             handle.addLast(sh);
             work.signal();

@@ -58,6 +58,61 @@ final class StripeHead {
         }
     }
 
+    // ---- the head's state changes, all here (md changes a stripe's state in handle_stripe and a
+    // few helpers). Engine lock held. The asserts state the legal transitions (tests run with -ea).
+
+    /** A worker or a batch owns the head (took it off a list). */
+    void own() {
+        active = true;
+    }
+
+    /** The owner lets go (the head goes on a list, or its I/O owns it now). */
+    void disown() {
+        active = false;
+    }
+
+    /** IDLE -> WRITE_PLAN: a write pass starts (its intent begins through WriteIntentGate). */
+    void beginWritePlan() {
+        assert phase == IDLE : "stripe " + key + ": write pass from phase " + phase;
+        phase = WRITE_PLAN;
+    }
+
+    /** IDLE -> SYNC_PLAN: a resync/check/rebuild/fetch pass starts. */
+    void beginSyncPlan() {
+        assert phase == IDLE : "stripe " + key + ": sync pass from phase " + phase;
+        phase = SYNC_PLAN;
+    }
+
+    /** The pass's member I/O is issued: the I/O owns the head until it completes. */
+    void startIo() {
+        assert phase == WRITE_PLAN || phase == SYNC_PLAN : "stripe " + key + ": I/O from phase " + phase;
+        planPhase = phase;
+        phase = IO;
+    }
+
+    /** The pass's reads completed: back to its plan, to be handled again. */
+    void readsDone() {
+        assert phase == IO : "stripe " + key + ": reads done in phase " + phase;
+        phase = planPhase;
+    }
+
+    /** A failing pass keeps the head owned (phase IO) while its intent ends outside the lock. */
+    void holdForFailure() {
+        phase = IO;
+    }
+
+    /** A write pass ended (or failed): IDLE, and a later pass must be released from the delayed list again. */
+    void endWritePass() {
+        phase = IDLE;
+        prereadActive = false;
+    }
+
+    /** A sync pass ended. */
+    void endSyncPass() {
+        assert phase == IO : "stripe " + key + ": sync pass ends in phase " + phase;
+        phase = IDLE;
+    }
+
     boolean hasPendingWrites() {
         for (Dev d : devs) {
             if (d.toWriteHead != null) {

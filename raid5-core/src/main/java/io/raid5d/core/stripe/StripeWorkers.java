@@ -76,7 +76,7 @@ final class StripeWorkers {
                     return; // stopping
                 } else {
                     sh = cache.handle.pollFirst();
-                    sh.active = true;
+                    sh.own();
                 }
             }
             try {
@@ -100,10 +100,10 @@ final class StripeWorkers {
         try (StripeCache.Locked locked = cache.locked()) {
             if (sh.phase == StripeHead.IDLE) {
                 if (sh.hasPendingWrites()) {
-                    sh.phase = StripeHead.WRITE_PLAN;
+                    sh.beginWritePlan();
                     start = true;
                 } else if (sh.hasPendingSyncs()) {
-                    sh.phase = StripeHead.SYNC_PLAN;
+                    sh.beginSyncPlan();
                 } else {
                     cache.release(sh);
                     return;

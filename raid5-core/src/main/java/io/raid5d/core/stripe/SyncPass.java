@@ -65,10 +65,9 @@ final class SyncPass {
             if (!needReads && lost >= 0 && !sh.devs[lost].uptodate) {
                 sh.reconstruct(lost);
             }
-            sh.phase = StripeHead.IO;
-            sh.planPhase = StripeHead.SYNC_PLAN;
+            sh.startIo();
             if (needReads) {
-                sh.active = false;
+                sh.disown();
             }
         }
         if (needReads) {
@@ -119,7 +118,7 @@ final class SyncPass {
         long found = mismatched;
         boolean parityToo = writeParity;
         try (StripeCache.Locked locked = cache.locked()) {
-            sh.active = false;
+            sh.disown();
         }
         io.submit(new MemberIo.Task() {
             int failedRole = -1;
@@ -161,7 +160,7 @@ final class SyncPass {
             if (error != null) {
                 sh.clearCache();
             }
-            sh.phase = StripeHead.IDLE;
+            sh.endSyncPass();
             cache.release(sh);
         }
         for (SyncRequest s : done) {

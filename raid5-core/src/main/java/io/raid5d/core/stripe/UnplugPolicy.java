@@ -93,7 +93,7 @@ final class UnplugPolicy {
 
     /** A worker owned {@code sh} and parks it on {@code list} (delayed or bitmap). Lock held. */
     void park(StripeHead sh, StripeList list) {
-        sh.active = false;
+        sh.disown();
         sh.delayedAt = unplugGeneration;
         list.addLast(sh);
         if (list == cache.delayed && cache.delayed.size() > Math.max(1, cache.targetHeads / 4)) {

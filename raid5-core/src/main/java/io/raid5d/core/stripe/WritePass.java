@@ -51,8 +51,7 @@ final class WritePass {
         }
         sh.parityOut = parityOut;
         sh.urgent = false;
-        sh.phase = StripeHead.IO;
-        sh.planPhase = StripeHead.WRITE_PLAN;
+        sh.startIo();
         if (sh.rmw) {
             metrics.rmw.increment();
         } else {
@@ -117,7 +116,7 @@ final class WritePass {
         compute(sh, new ByteBuffer[dataDisks]);
         try (StripeCache.Locked locked = cache.locked()) {
             markComputed(sh);
-            sh.active = false;
+            sh.disown();
         }
         int writes = 1;
         for (int m = 0; m < raidDisks; m++) {

@@ -76,9 +76,8 @@ final class WritePlanner {
                 for (int m = 0; m < raidDisks; m++) {
                     sh.devs[m].reading = (plan.readMask() & (1L << m)) != 0;
                 }
-                sh.planPhase = StripeHead.WRITE_PLAN;
-                sh.phase = StripeHead.IO;
-                sh.active = false; // owned by the reads from here
+                sh.startIo();
+                sh.disown(); // owned by the reads from here
                 metrics.prereads.increment(reads);
                 doReads = true;
             } else if (!useRmw && batch.enabled() && sh.fullyOverwritten(FULL_MASK)) {
