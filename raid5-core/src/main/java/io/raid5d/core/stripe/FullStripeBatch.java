@@ -63,8 +63,8 @@ final class FullStripeBatch {
         List<StripeHead> claimed = new ArrayList<>();
         long key = first.key + 1;
         while (claimed.size() + 1 < maxBatch) {
-            StripeHead h = cache.table.get(key);
-            if (h == null || h.active || (h.on != cache.handle && h.on != cache.delayed)
+            StripeHead h = cache.lookup(key);
+            if (h == null || h.active || !cache.claimable(h)
                     || (h.phase != StripeHead.IDLE && h.phase != StripeHead.WRITE_PLAN)
                     || h.hasPendingSyncs() || !h.fullyOverwritten(StripeEngine.FULL_MASK)) {
                 break;
@@ -111,7 +111,7 @@ final class FullStripeBatch {
                     h.disown();
                     cache.toHandle(h);
                 } else {
-                    unplug.park(h, cache.bitmap);
+                    unplug.parkOnBitmap(h);
                 }
             }
             if (batch.size() > 1) {

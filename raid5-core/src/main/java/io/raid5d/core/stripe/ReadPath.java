@@ -89,7 +89,7 @@ final class ReadPath {
                 int n = at.bytesInPage(length - done);
                 int member = at.member;
                 long key = at.key;
-                StripeHead sh = cache.table.get(key);
+                StripeHead sh = cache.lookup(key);
                 if (sh != null && sh.devs[member].uptodate) {
                     dst.put(base + done, sh.devs[member].page, pageOffset, n);
                     hits++;

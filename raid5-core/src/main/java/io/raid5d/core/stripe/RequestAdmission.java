@@ -41,16 +41,16 @@ final class RequestAdmission {
                 fail(r, new IOException("array " + name + " is stopping"));
                 return;
             }
-            if (cache.waiting.size() >= MAX_WAITING) {
+            if (cache.waitingRequests() >= MAX_WAITING) {
                 fail(r, new RejectedExecutionException("array " + name + " has too many requests waiting for stripes"));
                 return;
             }
             completion.opened();
-            if (cache.waiting.isEmpty()) {
+            if (!cache.requestsWaiting()) {
                 attached = r.attach(this);
             }
             if (!attached) {
-                cache.waiting.addLast(r);
+                cache.enqueueWaiting(r);
                 metrics.waits.increment();
                 unplug.unstick();
             }
@@ -108,17 +108,17 @@ final class RequestAdmission {
 
     /** Lock held. */
     void admitWaiters() {
-        while (!cache.waiting.isEmpty()) {
-            Request r = cache.waiting.peekFirst();
+        while (cache.requestsWaiting()) {
+            Request r = cache.firstWaiting();
             if (!r.attach(this)) {
                 break;
             }
-            cache.waiting.pollFirst();
+            cache.dequeueWaiting();
             if (r instanceof WriteRequest w && w.remaining.decrementAndGet() == 0) {
-                cache.deferred.add(w);
+                cache.deferCompletion(w);
             }
         }
-        if (!cache.waiting.isEmpty()) {
+        if (cache.requestsWaiting()) {
             unplug.unstick();
         }
     }
@@ -128,12 +128,7 @@ final class RequestAdmission {
         StripeEngine.checkCacheSize(size);
         int grow;
         try (StripeCache.Locked locked = cache.locked()) {
-            cache.targetHeads = size;
-            StripeHead h;
-            while (cache.totalHeads > cache.targetHeads && (h = cache.inactive.pollFirst()) != null) {
-                cache.destroy(h);
-            }
-            grow = cache.targetHeads - cache.totalHeads;
+            grow = cache.shrinkTo(size);
         }
         if (grow <= 0) {
             return;
@@ -143,13 +138,7 @@ final class RequestAdmission {
             fresh.add(cache.newHead());
         }
         try (StripeCache.Locked locked = cache.locked()) {
-            cache.table.resizeFor(cache.targetHeads);
-            for (StripeHead h : fresh) {
-                if (cache.totalHeads < cache.targetHeads) {
-                    cache.totalHeads++;
-                    cache.inactive.addFirst(h);
-                }
-            }
+            cache.addHeads(fresh);
             admitWaiters();
         }
     }

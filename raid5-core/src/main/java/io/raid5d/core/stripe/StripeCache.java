@@ -29,16 +29,16 @@ final class StripeCache {
     final PageCursor cursor; // array offset -> head and page; guarded by the engine lock
     private final Geometry geometry;
     private final int raidDisks;
-    // --- guarded by lock ---
-    final StripeTable table;
-    final StripeList inactive = new StripeList("inactive");
-    final StripeList handle = new StripeList("handle");
-    final StripeList delayed = new StripeList("delayed");
-    final StripeList bitmap = new StripeList("bitmap");
-    final ArrayDeque<Request> waiting = new ArrayDeque<>();
-    final ArrayList<WriteRequest> deferred = new ArrayList<>(); // finish after unlock
-    int totalHeads;
-    int targetHeads;
+    // --- guarded by lock; other classes reach them only through the methods below ---
+    private final StripeTable table;
+    private final StripeList inactive = new StripeList("inactive");
+    private final StripeList handle = new StripeList("handle");
+    private final StripeList delayed = new StripeList("delayed");
+    private final StripeList bitmap = new StripeList("bitmap");
+    private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    private final ArrayList<WriteRequest> deferred = new ArrayList<>(); // finish after unlock
+    private int totalHeads;
+    private int targetHeads;
     boolean draining; // close() began: nothing is delayed any more
     boolean stopping; // close() is stopping the workers: new requests fail
     // --- set once by the engine before any of its threads starts (Thread.start publishes them) ---
@@ -207,6 +207,123 @@ final class StripeCache {
     }
 
     /** Lock held. */
+    // ---- what the stages ask of the lists (engine lock held) ----------------------------------
+
+    /** The head with {@code key} if the cache has one (cached pages or in use), else null. */
+    StripeHead lookup(long key) {
+        return table.get(key);
+    }
+
+    /** Waiting on the handle or delayed list (not owned, not parked on the bitmap): a batch may claim it. */
+    boolean claimable(StripeHead h) {
+        return h.on == handle || h.on == delayed;
+    }
+
+    /** The next head for a worker, or null. */
+    StripeHead takeHandle() {
+        return handle.pollFirst();
+    }
+
+    boolean handleEmpty() {
+        return handle.isEmpty();
+    }
+
+    /** Parks an owned head until an unplug releases it (it needs pre-reads). Returns how many are delayed. */
+    int parkDelayed(StripeHead sh) {
+        delayed.addLast(sh);
+        return delayed.size();
+    }
+
+    /** Parks an owned head until its bitmap batch is durable. */
+    void parkOnBitmap(StripeHead sh) {
+        bitmap.addLast(sh);
+    }
+
+    boolean bitmapWaiting() {
+        return !bitmap.isEmpty();
+    }
+
+    /** Heads parked (delayed or on the bitmap list). */
+    int parked() {
+        return delayed.size() + bitmap.size();
+    }
+
+    /** Heads in use (not free on the inactive list). */
+    int inUse() {
+        return totalHeads - inactive.size();
+    }
+
+    /** The stripe cache size asked for (md's stripe_cache_size). */
+    int targetHeads() {
+        return targetHeads;
+    }
+
+    /** Moves heads on the bitmap list whose batch is durable to the handle list. */
+    void releaseSettled(java.util.function.LongPredicate batchWritten) {
+        StripeHead h = bitmap.peekFirst();
+        while (h != null) {
+            StripeHead next = h.next;
+            if (batchWritten.test(h.bmSeq)) {
+                bitmap.remove(h);
+                toHandle(h);
+            }
+            h = next;
+        }
+    }
+
+    // ---- the wait queue of requests that found no free head (RequestAdmission's) ----
+
+    boolean requestsWaiting() {
+        return !waiting.isEmpty();
+    }
+
+    int waitingRequests() {
+        return waiting.size();
+    }
+
+    void enqueueWaiting(Request r) {
+        waiting.addLast(r);
+    }
+
+    Request firstWaiting() {
+        return waiting.peekFirst();
+    }
+
+    void dequeueWaiting() {
+        waiting.pollFirst();
+    }
+
+    /** A write finished while the lock is held: completed when the outermost scope closes. */
+    void deferCompletion(WriteRequest w) {
+        deferred.add(w);
+    }
+
+    // ---- size (md's stripe_cache_size at run time) ----
+
+    /**
+     * Sets the target size; free heads beyond it go at once (busy ones as they are released).
+     * Returns how many heads must be made to reach it.
+     */
+    int shrinkTo(int size) {
+        targetHeads = size;
+        StripeHead h;
+        while (totalHeads > targetHeads && (h = inactive.pollFirst()) != null) {
+            destroy(h);
+        }
+        return targetHeads - totalHeads;
+    }
+
+    /** Adds heads made outside the lock, up to the target size. */
+    void addHeads(java.util.List<StripeHead> fresh) {
+        table.resizeFor(targetHeads);
+        for (StripeHead h : fresh) {
+            if (totalHeads < targetHeads) {
+                totalHeads++;
+                inactive.addFirst(h);
+            }
+        }
+    }
+
     void updateGauges() {
         cacheSize = targetHeads;
         inactiveCount = inactive.size();

@@ -62,20 +62,20 @@ final class StripeWorkers {
             boolean doUnplug = false;
             boolean flushBitmap = false;
             try (StripeCache.Locked locked = cache.locked()) {
-                while (!cache.stopping && cache.handle.isEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
+                while (!cache.stopping && cache.handleEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
                     cache.work.awaitUninterruptibly();
                 }
                 if (unplug.takePending()) {
                     doUnplug = true;
-                } else if (cache.handle.isEmpty() && unplug.bitmapBatchDue()) {
+                } else if (cache.handleEmpty() && unplug.bitmapBatchDue()) {
                     // md's raid5d: nothing ready to handle but stripes wait for the bitmap, so now
                     // is a good time to write the open batch. Delayed stripes stay delayed.
                     unplug.takeBitmapBatch();
                     flushBitmap = true;
-                } else if (cache.handle.isEmpty()) {
+                } else if (cache.handleEmpty()) {
                     return; // stopping
                 } else {
-                    sh = cache.handle.pollFirst();
+                    sh = cache.takeHandle();
                     sh.own();
                 }
             }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 final class UnplugPolicy {
     private final StripeCache cache;
     private final WriteIntentLog log;
+    private final java.util.function.LongPredicate batchWritten; // log::isBatchWritten, made once
     private final long unplugDelayMicros;
     private final ScheduledThreadPoolExecutor timer;
     // --- guarded by the engine lock (StripeCache.locked()) ---
@@ -30,6 +31,7 @@ final class UnplugPolicy {
     UnplugPolicy(String name, StripeCache cache, WriteIntentLog log, long unplugDelayMicros) {
         this.cache = cache;
         this.log = log;
+        this.batchWritten = log::isBatchWritten;
         this.unplugDelayMicros = unplugDelayMicros;
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "raid5-unplug-" + name);
@@ -83,7 +85,7 @@ final class UnplugPolicy {
 
     /** Stripes wait on the bitmap list and a startWrite opened a batch since the last log unplug. Lock held. */
     boolean bitmapBatchDue() {
-        return startedSinceUnplug && !cache.bitmap.isEmpty();
+        return startedSinceUnplug && cache.bitmapWaiting();
     }
 
     /** A worker writes the open bitmap batch now (it calls {@code log.unplug()} after unlocking). Lock held. */
@@ -91,17 +93,29 @@ final class UnplugPolicy {
         startedSinceUnplug = false;
     }
 
-    /** A worker owned {@code sh} and parks it on {@code list} (delayed or bitmap). Lock held. */
-    void park(StripeHead sh, StripeList list) {
+    /** A worker owned {@code sh}, which needs pre-reads: it waits on the delayed list for an unplug. Lock held. */
+    void parkDelayed(StripeHead sh) {
         sh.disown();
         sh.delayedAt = unplugGeneration;
-        list.addLast(sh);
-        if (list == cache.delayed && cache.delayed.size() > Math.max(1, cache.targetHeads / 4)) {
+        if (cache.parkDelayed(sh) > Math.max(1, cache.targetHeads() / 4)) {
             cache.activateDelayed(); // too many wait for an unplug: pre-read now
         } else {
             armTimer();
         }
-        if (!cache.waiting.isEmpty()) {
+        unstickIfWaiting();
+    }
+
+    /** A worker owned {@code sh}, whose bitmap batch is not durable: it waits on the bitmap list. Lock held. */
+    void parkOnBitmap(StripeHead sh) {
+        sh.disown();
+        sh.delayedAt = unplugGeneration;
+        cache.parkOnBitmap(sh);
+        armTimer();
+        unstickIfWaiting();
+    }
+
+    private void unstickIfWaiting() {
+        if (cache.requestsWaiting()) {
             unstick();
         }
     }
@@ -111,11 +125,10 @@ final class UnplugPolicy {
      * free one before the timer, so release the delayed ones and ask for an unplug now. Lock held.
      */
     void unstick() {
-        int parked = cache.delayed.size() + cache.bitmap.size();
-        int inUse = cache.totalHeads - cache.inactive.size();
-        if (cache.handle.isEmpty() && inUse == parked && parked > 0) {
+        int parked = cache.parked();
+        if (cache.handleEmpty() && cache.inUse() == parked && parked > 0) {
             cache.activateDelayed();
-            if (!cache.bitmap.isEmpty()) {
+            if (cache.bitmapWaiting()) {
                 forceLocked();
             }
         }
@@ -139,7 +152,7 @@ final class UnplugPolicy {
     void unplugNow() {
         boolean bitmapWaits;
         try (StripeCache.Locked locked = cache.locked()) {
-            bitmapWaits = !cache.bitmap.isEmpty();
+            bitmapWaits = cache.bitmapWaiting();
         }
         if (startedSinceUnplug || bitmapWaits) {
             startedSinceUnplug = false;
@@ -163,15 +176,7 @@ final class UnplugPolicy {
 
     /** Lock held. */
     private void moveWrittenBitmapStripes() {
-        StripeHead h = cache.bitmap.peekFirst();
-        while (h != null) {
-            StripeHead next = h.next;
-            if (log.isBatchWritten(h.bmSeq)) {
-                cache.bitmap.remove(h);
-                cache.toHandle(h);
-            }
-            h = next;
-        }
+        cache.releaseSettled(batchWritten);
     }
 
     void shutdown() {

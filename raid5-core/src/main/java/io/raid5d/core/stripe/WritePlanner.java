@@ -57,7 +57,7 @@ final class WritePlanner {
         boolean doReads = false;
         try (StripeCache.Locked locked = cache.locked()) {
             if (!gate.settled(sh)) {
-                unplug.park(sh, cache.bitmap);
+                unplug.parkOnBitmap(sh);
                 return;
             }
             int pd = sh.parityMember;
@@ -70,7 +70,7 @@ final class WritePlanner {
             }
             if (reads > 0) {
                 if (!sh.prereadActive && !sh.urgent && !cache.draining) {
-                    unplug.park(sh, cache.delayed);
+                    unplug.parkDelayed(sh);
                     return;
                 }
                 for (int m = 0; m < raidDisks; m++) {
