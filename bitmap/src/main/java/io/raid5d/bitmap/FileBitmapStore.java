@@ -2,8 +2,8 @@ package io.raid5d.bitmap;
 
 import io.raid5d.bitmap.format.BitmapFormatException;
 import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.bitmap.io.ChannelIo;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -188,20 +188,10 @@ public final class FileBitmapStore implements BitmapStore {
     }
 
     private void readFully(ByteBuffer dst, long at, String what) throws IOException {
-        long pos = at;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
-            if (n < 0) {
-                throw new EOFException(path + ": short read of " + what + " at byte " + pos);
-            }
-            pos += n;
-        }
+        ChannelIo.readFully(channel, dst, at, path + " (" + what + ")");
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer src, long at) throws IOException {
-        long pos = at;
-        while (src.hasRemaining()) {
-            pos += ch.write(src, pos);
-        }
+        ChannelIo.writeFully(ch, src, at);
     }
 }

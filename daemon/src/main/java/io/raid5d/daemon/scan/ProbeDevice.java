@@ -75,14 +75,7 @@ final class ProbeDevice implements MemberDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        long at = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new IOException(path + ": end of device at byte " + at);
-            }
-            at += n;
-        }
+        io.raid5d.bitmap.io.ChannelIo.readFully(channel, dst, offset, path);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.raid5d.core.member;
 
-import java.io.EOFException;
+import io.raid5d.bitmap.io.ChannelIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -67,15 +67,7 @@ public final class FileMemberDevice implements MemberDevice {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         checkRange("read", offset, dst.remaining());
-        long at = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new EOFException(path + ": end of file at offset " + at + " while reading "
-                        + (at - offset + dst.remaining()) + " bytes at offset " + offset);
-            }
-            at += n;
-        }
+        ChannelIo.readFully(channel, dst, offset, path);
     }
 
     @Override
@@ -84,10 +76,7 @@ public final class FileMemberDevice implements MemberDevice {
             throw new IOException(path + ": opened read-only, cannot write at offset " + offset);
         }
         checkRange("write", offset, src.remaining());
-        long at = offset;
-        while (src.hasRemaining()) {
-            at += channel.write(src, at);
-        }
+        ChannelIo.writeFully(channel, src, offset);
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.raid5d.core.superblock;
 
 import io.raid5d.core.member.MemberDevice;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -65,22 +64,12 @@ final class TestFileMember implements MemberDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        long at = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new EOFException(path + ": short read at byte " + at);
-            }
-            at += n;
-        }
+        io.raid5d.bitmap.io.ChannelIo.readFully(channel, dst, offset, path.toString());
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
-        long at = offset;
-        while (src.hasRemaining()) {
-            at += channel.write(src, at);
-        }
+        io.raid5d.bitmap.io.ChannelIo.writeFully(channel, src, offset);
     }
 
     @Override
