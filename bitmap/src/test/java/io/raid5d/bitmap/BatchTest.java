@@ -40,6 +40,41 @@ class BatchTest {
         assertTrue(latch.await(BOUND_S, TimeUnit.SECONDS), "bounded wait");
     }
 
+    /**
+     * Holds the store's page writes ({@code sync} false) or syncs ({@code sync} true) at a gate:
+     * {@code reached} opens when the first one arrives, which then waits until {@code open}.
+     */
+    private record Gate(CountDownLatch reached, CountDownLatch open) {
+        static Gate on(MemoryBitmapStore store, boolean sync) {
+            Gate g = new Gate(new CountDownLatch(1), new CountDownLatch(1));
+            store.setHook(new MemoryBitmapStore.Hook() {
+                @Override
+                public void beforeWrite(int page) throws IOException {
+                    if (!sync) {
+                        g.hold();
+                    }
+                }
+
+                @Override
+                public void beforeSync() throws IOException {
+                    if (sync) {
+                        g.hold();
+                    }
+                }
+            });
+            return g;
+        }
+
+        private void hold() throws IOException {
+            reached.countDown();
+            try {
+                await(open);
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        }
+    }
+
     private static void get(CompletableFuture<Void> f) throws Exception {
         f.get(BOUND_S, TimeUnit.SECONDS);
     }
@@ -94,19 +129,9 @@ class BatchTest {
     @Test
     void waitersAreReleasedOnlyAfterTheSync() throws Exception {
         MemoryBitmapStore store = TestBitmaps.cleanStore();
-        CountDownLatch inSync = new CountDownLatch(1);
-        CountDownLatch syncGate = new CountDownLatch(1);
-        store.setHook(new MemoryBitmapStore.Hook() {
-            @Override
-            public void beforeSync() throws IOException {
-                inSync.countDown();
-                try {
-                    await(syncGate);
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
-            }
-        });
+        Gate sync = Gate.on(store, true);
+        CountDownLatch inSync = sync.reached();
+        CountDownLatch syncGate = sync.open();
         WriteIntentBitmap bm = WriteIntentBitmap.open(store, TestBitmaps.options(new FakeClock(), writer));
         long seq = bm.startWrite(sector(5), 8);
         CompletableFuture<Void> waiter = bm.batchWritten(seq);
@@ -130,19 +155,9 @@ class BatchTest {
     @Test
     void aWriteInBatchKIsNotReleasedByBatchKMinusOne() throws Exception {
         MemoryBitmapStore store = TestBitmaps.cleanStore();
-        CountDownLatch writing = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        store.setHook(new MemoryBitmapStore.Hook() {
-            @Override
-            public void beforeWrite(int page) throws IOException {
-                writing.countDown();
-                try {
-                    await(gate);
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
-            }
-        });
+        Gate writes = Gate.on(store, false);
+        CountDownLatch writing = writes.reached();
+        CountDownLatch gate = writes.open();
         WriteIntentBitmap bm = WriteIntentBitmap.open(store, TestBitmaps.options(new FakeClock(), writer));
         List<Long> released = new CopyOnWriteArrayList<>();
         bm.setBatchListener(released::add);
@@ -178,19 +193,9 @@ class BatchTest {
     @Test
     void anUnplugDuringABatchQueuesTheNextBatchBehindIt() throws Exception {
         MemoryBitmapStore store = TestBitmaps.cleanStore();
-        CountDownLatch writing = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        store.setHook(new MemoryBitmapStore.Hook() {
-            @Override
-            public void beforeWrite(int page) throws IOException {
-                writing.countDown();
-                try {
-                    await(gate);
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
-            }
-        });
+        Gate writes = Gate.on(store, false);
+        CountDownLatch writing = writes.reached();
+        CountDownLatch gate = writes.open();
         WriteIntentBitmap bm = WriteIntentBitmap.open(store, TestBitmaps.options(new FakeClock(), writer));
         bm.startWrite(sector(1), 8);
         CompletableFuture<Void> first = bm.unplug();

@@ -164,29 +164,7 @@ class SwitchableWriteIntentLogTest {
     /** The engine's steady-state calls (no switch in progress) allocate nothing. */
     @Test
     void steadyStateCallsAllocateNothing() throws IOException {
-        WriteIntentLog noAllocation = new WriteIntentLog() {
-            @Override
-            public long startWrite(long memberSector, long sectors) {
-                return 1;
-            }
-
-            @Override
-            public boolean isBatchWritten(long bmSeq) {
-                return true;
-            }
-
-            @Override
-            public void onBatchWritten(Runnable listener) {
-            }
-
-            @Override
-            public void unplug() {
-            }
-
-            @Override
-            public void endWrite(long memberSector, long sectors, boolean success, boolean degraded) {
-            }
-        };
+        WriteIntentLog noAllocation = new AlwaysWrittenLog(); // counts with an AtomicLong: allocates nothing
         SwitchableWriteIntentLog s = new SwitchableWriteIntentLog(noAllocation);
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();

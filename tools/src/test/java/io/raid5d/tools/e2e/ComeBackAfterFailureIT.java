@@ -35,18 +35,11 @@ class ComeBackAfterFailureIT {
 
     @Test
     void aFailedMemberIsLeftOutAtRestartAndReAddedThroughTheBitmap(@TempDir Path dir) throws Exception {
-        List<Path> members = Members.create(dir, "st", 4, "64K", "32M", "--bitmap-chunk", "4M");
-        Path conf = ServiceConfig.write(dir, "DEVICE " + dir + "/st-m*.img",
-                "ARRAY st UUID=" + ServiceConfig.uuidOf(members.get(0)));
-        byte[] data = new byte[96 << 20];
-        new Random(12).nextBytes(data);
-        Path in = dir.resolve("in.bin");
-        Files.write(in, data);
+        Served a = Served.filled(dir, "st", 96, 12);
+        List<Path> members = a.members();
+        Path conf = a.conf();
+        byte[] data = a.data();
         Path m1 = members.get(1);
-        try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("st")).requireOk();
-            assertEquals(0, d.stop(), d.log()); // a clean stop clears the bits the fill set
-        }
         try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
             d.raid5("fail", "st", m1.toString()).requireOk();
             qemuWrite(d, "st", data, 5L << 20, 300_000, 0x5a); // written while degraded: m1 never gets it
@@ -93,17 +86,10 @@ class ComeBackAfterFailureIT {
 
     @Test
     void aMemberWhoseDiskIsGoneIsWaitedForThenTheArrayStartsWithoutIt(@TempDir Path dir) throws Exception {
-        List<Path> members = Members.create(dir, "gone", 4, "64K", "32M", "--bitmap-chunk", "4M");
-        Path conf = ServiceConfig.write(dir, "DEVICE " + dir + "/gone-m*.img", "MEMBER_WAIT 3",
-                "ARRAY gone UUID=" + ServiceConfig.uuidOf(members.get(0)));
-        byte[] data = new byte[32 << 20];
-        new Random(13).nextBytes(data);
-        Path in = dir.resolve("in.bin");
-        Files.write(in, data);
-        try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("gone")).requireOk();
-            assertEquals(0, d.stop(), d.log());
-        }
+        Served a = Served.filled(dir, "gone", 32, 13, "MEMBER_WAIT 3");
+        List<Path> members = a.members();
+        Path conf = a.conf();
+        byte[] data = a.data();
         Files.delete(members.get(2)); // the disk died with the machine off
 
         Path notify = dir.resolve("notify.sock");
@@ -128,19 +114,12 @@ class ComeBackAfterFailureIT {
 
     @Test
     void aMemberThatWasOnlyAbsentIsReAddedAutomaticallyThroughTheBitmap(@TempDir Path dir) throws Exception {
-        List<Path> members = Members.create(dir, "back", 4, "64K", "32M", "--bitmap-chunk", "4M");
-        Path conf = ServiceConfig.write(dir, "DEVICE " + dir + "/back-m*.img", "MEMBER_WAIT 1",
-                "ARRAY back UUID=" + ServiceConfig.uuidOf(members.get(0)));
-        byte[] data = new byte[96 << 20];
-        new Random(14).nextBytes(data);
-        Path in = dir.resolve("in.bin");
-        Files.write(in, data);
+        Served a = Served.filled(dir, "back", 96, 14, "MEMBER_WAIT 1");
+        List<Path> members = a.members();
+        Path conf = a.conf();
+        byte[] data = a.data();
         Path m3 = members.get(3);
         Path away = dir.resolve("elsewhere.img");
-        try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("back")).requireOk();
-            assertEquals(0, d.stop(), d.log());
-        }
         Files.move(m3, away); // a late disk: not there at this boot
         try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
             qemuWrite(d, "back", data, 40L << 20, 200_000, 0x3c);
@@ -203,6 +182,26 @@ class ComeBackAfterFailureIT {
             String detail = d.raid5("detail", "dbl").requireOk().out();
             assertTrue(detail.contains("State : active, degraded"), detail);
             assertEquals(0, d.stop(), d.log());
+        }
+    }
+
+    /** An array under a config file (DEVICE glob + ARRAY by UUID), filled with random data through NBD and stopped clean. */
+    private record Served(List<Path> members, Path conf, byte[] data) {
+        static Served filled(Path dir, String name, int dataMiB, long seed, String... configLines) throws Exception {
+            List<Path> members = Members.create(dir, name, 4, "64K", "32M", "--bitmap-chunk", "4M");
+            List<String> lines = new ArrayList<>(List.of("DEVICE " + dir + "/" + name + "-m*.img"));
+            lines.addAll(List.of(configLines));
+            lines.add("ARRAY " + name + " UUID=" + ServiceConfig.uuidOf(members.get(0)));
+            Path conf = ServiceConfig.write(dir, lines.toArray(String[]::new));
+            byte[] data = new byte[dataMiB << 20];
+            new Random(seed).nextBytes(data);
+            Path in = dir.resolve("in.bin");
+            Files.write(in, data);
+            try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri(name)).requireOk();
+                assertEquals(0, d.stop(), d.log()); // a clean stop clears the bits the fill set
+            }
+            return new Served(members, conf, data);
         }
     }
 
