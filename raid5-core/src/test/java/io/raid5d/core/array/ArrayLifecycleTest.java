@@ -62,7 +62,7 @@ class ArrayLifecycleTest {
                 f.write(junk);
             }
         }
-        assertTrue(Raid5ArrayModelTest.mismatchedSectors(paths) > 0);
+        assertTrue(TestArrays.mismatchedSectors(paths) > 0);
         Raid5Array array = ArrayAssembler.assemble("r", paths, 2);
         byte[] before = Raid5ArrayModelTest.readAll(array); // data is served while the resync runs
         array.awaitResync();
@@ -72,7 +72,7 @@ class ArrayLifecycleTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(before, Raid5ArrayModelTest.readAll(array),
                 "resync rewrites parity, never data");
         array.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
         assertTrue(superblock(paths.get(0)).isClean());
     }
 
@@ -91,7 +91,7 @@ class ArrayLifecycleTest {
         again.awaitResync();
         again.close();
         assertTrue(superblock(paths.get(0)).isClean());
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     /** Reads the superblock bytes directly: the running array holds the member itself. */

@@ -76,7 +76,7 @@ class BitmapDegradedTest {
         } finally {
             array.close();
         }
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     private static void write(Raid5Array array, byte[] model, int at, Random r, int len) {

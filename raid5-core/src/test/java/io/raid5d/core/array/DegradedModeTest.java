@@ -13,7 +13,6 @@ import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
-import io.raid5d.core.resync.RowParityChecker;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.RandomAccessFile;
@@ -102,16 +101,6 @@ class DegradedModeTest {
         }
     }
 
-    private static long mismatchesOffline(List<Path> paths) throws Exception {
-        try (AssembledMembers am = ArrayAssembler.open(paths, true)) {
-            RowParityChecker c = new RowParityChecker(am.members());
-            long total = 0;
-            for (long row = 0; row < am.members().geometry().stripeCount(); row++) {
-                total += c.check(row, false);
-            }
-            return total;
-        }
-    }
 
     @Test
     void memberFailsMidRunReadsMatchModelThenSpareRebuildsConsistentParity(@TempDir Path dir) throws Exception {
@@ -189,7 +178,7 @@ class DegradedModeTest {
             finalPaths = new ArrayList<>(rig.paths);
             finalPaths.set(2, spare);
         }
-        assertEquals(0, mismatchesOffline(finalPaths), "parity consistent after the rebuild");
+        assertEquals(0, TestArrays.mismatchedSectors(finalPaths), "parity consistent after the rebuild");
         Superblock sb = readSuperblock(spare);
         assertEquals(2, sb.role());
         assertTrue(!sb.hasRecoveryOffset(), "recovery finished: feature bit cleared");
@@ -305,7 +294,7 @@ class DegradedModeTest {
             f.seek(address + 4096);
             f.write(new byte[] {1, 2, 3});
         }
-        assertEquals(8, mismatchesOffline(paths));
+        assertEquals(8, TestArrays.mismatchedSectors(paths));
         try (Raid5Array a = ArrayAssembler.assemble("ck", paths, ArrayOptions.defaults())) {
             a.startScrub(false);
             a.awaitScrub();
@@ -317,7 +306,7 @@ class DegradedModeTest {
             a.awaitScrub();
             assertEquals(0, a.mismatchCount());
         }
-        assertEquals(0, mismatchesOffline(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test
@@ -381,6 +370,6 @@ class DegradedModeTest {
             a.read(12345, b).join();
             assertArrayEquals(data, b.array());
         }
-        assertEquals(0, mismatchesOffline(now));
+        assertEquals(0, TestArrays.mismatchedSectors(now));
     }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.core.assembly.ArrayAssembler;
-import io.raid5d.core.assembly.AssembledMembers;
-import io.raid5d.core.resync.RowParityChecker;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.RandomAccessFile;
@@ -50,16 +48,6 @@ class HotSpareTest {
         }
     }
 
-    private static long mismatchesOffline(List<Path> paths) throws Exception {
-        try (AssembledMembers am = ArrayAssembler.open(paths, true)) {
-            RowParityChecker c = new RowParityChecker(am.members());
-            long total = 0;
-            for (long row = 0; row < am.members().geometry().stripeCount(); row++) {
-                total += c.check(row, false);
-            }
-            return total;
-        }
-    }
 
     private static ArrayOptions options() {
         return ArrayOptions.defaults().withStripeCacheSize(64).withIoThreads(4);
@@ -148,7 +136,7 @@ class HotSpareTest {
             assertEquals(Superblock.ROLE_SPARE, superblockOf(paths.get(0)).roleOf(faultyNumber), "removed: slot unused");
         }
         List<Path> now = List.of(paths.get(0), spare, paths.get(2), paths.get(3));
-        assertEquals(0, mismatchesOffline(now));
+        assertEquals(0, TestArrays.mismatchedSectors(now));
         try (Raid5Array a = ArrayAssembler.assemble("hs", now, options())) {
             assertTrue(!a.members().degraded());
             assertArrayEquals(model, readAll(a));
@@ -186,6 +174,6 @@ class HotSpareTest {
             assertEquals(spare.toString(), a.members().paths().get(2));
             assertArrayEquals(model, readAll(a));
         }
-        assertEquals(0, mismatchesOffline(degraded));
+        assertEquals(0, TestArrays.mismatchedSectors(degraded));
     }
 }

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.core.assembly.ArrayAssembler;
-import io.raid5d.core.assembly.AssembledMembers;
 import io.raid5d.core.geometry.Layout;
-import io.raid5d.core.resync.RowParityChecker;
 import io.raid5d.core.superblock.NewArrayPlan;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -85,7 +83,7 @@ class Raid5ArrayModelTest {
         assertArrayEquals(model, readAll(array));
         array.close();
 
-        assertEquals(0, mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
         Raid5Array again = ArrayAssembler.assemble("m", paths, 2);
         try {
             assertArrayEquals(model, readAll(again));
@@ -112,7 +110,7 @@ class Raid5ArrayModelTest {
         }
         assertArrayEquals(model, readAll(array));
         array.close();
-        assertEquals(0, mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test
@@ -126,7 +124,7 @@ class Raid5ArrayModelTest {
         java.util.Arrays.fill(data, 10_000, 110_000, (byte) 0);
         assertArrayEquals(data, readAll(array));
         array.close();
-        assertEquals(0, mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     /** Counted per stripe head: one 4 KiB page per member; a 16 KiB chunk row is 4 heads wide. */
@@ -179,14 +177,4 @@ class Raid5ArrayModelTest {
         return b;
     }
 
-    static long mismatchedSectors(List<Path> paths) throws Exception {
-        try (AssembledMembers am = ArrayAssembler.open(paths, true)) {
-            RowParityChecker checker = new RowParityChecker(am.members());
-            long total = 0;
-            for (long row = 0; row < am.members().geometry().stripeCount(); row++) {
-                total += checker.check(row, false);
-            }
-            return total;
-        }
-    }
 }

@@ -119,7 +119,7 @@ class StripeCacheModelTest {
         assertEquals(0, log.outstanding(), "every startWrite matched by an endWrite");
         assertEquals(0, log.unbalancedEnds(), "no endWrite without a startWrite");
         assertEquals(log.count("start"), log.count("end"));
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
         Raid5Array again = ArrayAssembler.assemble("m", paths, 2);
         try {
             assertArrayEquals(model, Raid5ArrayModelTest.readAll(again));

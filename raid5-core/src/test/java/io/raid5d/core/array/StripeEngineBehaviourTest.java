@@ -59,7 +59,7 @@ class StripeEngineBehaviourTest {
         array.read(0, back).get();
         assertArrayEquals(data, back.array());
         array.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test
@@ -82,7 +82,7 @@ class StripeEngineBehaviourTest {
         assertTrue(array.metrics().batchStripes().max() >= 64);
         assertArrayEquals(data, Arrays.copyOf(Raid5ArrayModelTest.readAll(array), data.length));
         array.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test
@@ -103,7 +103,7 @@ class StripeEngineBehaviourTest {
         assertEquals(0, array.reconstructWrites());
         assertArrayEquals(model, Raid5ArrayModelTest.readAll(array));
         array.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(wide));
+        assertEquals(0, TestArrays.mismatchedSectors(wide));
 
         // 5 members: 3 of 4 data pages of a column -> rcw 1 read, rmw 4: reconstruct-write.
         List<Path> five = TestArrays.create(dir, "f", 5, 64 * KIB, 4L << 20);
@@ -118,7 +118,7 @@ class StripeEngineBehaviourTest {
         mid.write(row * 20L + 4096, ByteBuffer.allocate(4096), true).get();
         assertEquals(1, mid.readModifyWrites());
         mid.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(five));
+        assertEquals(0, TestArrays.mismatchedSectors(five));
     }
 
     @Test
@@ -175,7 +175,7 @@ class StripeEngineBehaviourTest {
         assertEquals(0, log.outstanding());
         assertEquals(0, log.unbalancedEnds());
         assertEquals(log.count("start"), log.count("end"));
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test
@@ -200,7 +200,7 @@ class StripeEngineBehaviourTest {
         assertEquals(20.0, gauge(registry, "raid5.stripe.inactive", null));
         assertArrayEquals(data, Raid5ArrayModelTest.readAll(array));
         array.close();
-        assertEquals(0, Raid5ArrayModelTest.mismatchedSectors(paths));
+        assertEquals(0, TestArrays.mismatchedSectors(paths));
     }
 
     @Test

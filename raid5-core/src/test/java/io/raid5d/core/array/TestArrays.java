@@ -51,4 +51,16 @@ public final class TestArrays {
     static List<Path> create(Path dir, String name, int count, int chunkBytes, long usedBytes) throws Exception {
         return create(dir, name, count, chunkBytes, usedBytes, Layout.LEFT_SYMMETRIC, true, NewArrayPlan.BitmapKind.INTERNAL);
     }
+
+    /** md's mismatch_cnt of a stopped array, counted offline over every row (sectors). */
+    public static long mismatchedSectors(List<Path> paths) throws Exception {
+        try (io.raid5d.core.assembly.AssembledMembers am = io.raid5d.core.assembly.ArrayAssembler.open(paths, true)) {
+            io.raid5d.core.resync.RowParityChecker checker = new io.raid5d.core.resync.RowParityChecker(am.members());
+            long total = 0;
+            for (long row = 0; row < am.members().geometry().stripeCount(); row++) {
+                total += checker.check(row, false);
+            }
+            return total;
+        }
+    }
 }
