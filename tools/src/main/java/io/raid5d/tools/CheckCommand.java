@@ -58,13 +58,13 @@ final class CheckCommand implements Callable<Integer> {
             RowParityChecker checker = new RowParityChecker(am.members());
             long mismatched = 0;
             long badRows = 0;
-            for (long row = 0; row < g.stripeCount(); row++) {
+            for (long row = 0; row < g.rowCount(); row++) {
                 long m = checker.check(row, false);
                 mismatched += m;
                 badRows += m > 0 ? 1 : 0;
             }
             spec.commandLine().getOut().printf("checked %d stripes of %d x %d KiB chunks: %d mismatched sectors%n",
-                    g.stripeCount(), g.raidDisks(), g.chunkBytes() / 1024, mismatched);
+                    g.rowCount(), g.raidDisks(), g.chunkBytes() / 1024, mismatched);
             if (mismatched > 0) {
                 throw new MismatchesFound("parity mismatches: " + mismatched + " sectors in " + badRows + " stripes");
             }

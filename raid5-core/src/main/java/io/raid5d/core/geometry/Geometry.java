@@ -4,11 +4,11 @@ import java.util.Objects;
 
 /**
  * The address mapping of a RAID-5 array: which member and member sector hold each array
- * sector, and which member holds the parity of each chunk row ("stripe").
+ * sector, and which member holds the parity of each chunk row ("row").
  *
  * <p>Follows Linux md's {@code raid5_compute_sector}: with {@code n} raid disks, chunk
  * {@code c} sectors and {@code d = n - 1} data disks, array chunk {@code k = sector / c}
- * lies in stripe {@code s = k / d} at data index {@code dd = k % d}; the layout picks the
+ * lies in row {@code s = k / d} at data index {@code dd = k % d}; the layout picks the
  * parity member {@code pd} and the data member for {@code dd}; the member sector is
  * {@code s * c + sector % c}. Member sectors here are relative to the start of the data
  * area (md's data_offset is not included).
@@ -29,7 +29,7 @@ public final class Geometry {
     private final int chunkShift;
     private final Layout layout;
     private final long memberSectors;
-    private final long stripeCount;
+    private final long rowCount;
     private final long arraySectors;
 
     private Geometry(int raidDisks, int chunkSectors, Layout layout, long memberSectors) {
@@ -38,8 +38,8 @@ public final class Geometry {
         this.chunkSectors = chunkSectors;
         this.chunkShift = Integer.numberOfTrailingZeros(chunkSectors);
         this.layout = layout;
-        this.stripeCount = memberSectors >>> chunkShift;
-        this.memberSectors = stripeCount << chunkShift;
+        this.rowCount = memberSectors >>> chunkShift;
+        this.memberSectors = rowCount << chunkShift;
         this.arraySectors = Math.multiplyExact(this.memberSectors, (long) dataDisks);
     }
 
@@ -99,13 +99,13 @@ public final class Geometry {
         return memberSectors;
     }
 
-    /** Number of chunk rows (stripes) in the array. */
-    public long stripeCount() {
-        return stripeCount;
+    /** Number of chunk rows in the array (md calls a row a stripe; the engine keeps "stripe head" for a page-wide column of one). */
+    public long rowCount() {
+        return rowCount;
     }
 
-    /** Array sectors in one stripe (the data chunks of one row). */
-    public long stripeDataSectors() {
+    /** Array sectors in one row (the data chunks of one row). */
+    public long rowDataSectors() {
         return (long) chunkSectors * dataDisks;
     }
 
@@ -117,26 +117,26 @@ public final class Geometry {
         return arraySectors * SECTOR_BYTES;
     }
 
-    /** The member holding the parity chunk of {@code stripe}. */
-    public int parityDisk(long stripe) {
-        checkStripe(stripe);
-        return parityOf(stripe);
+    /** The member holding the parity chunk of {@code row}. */
+    public int parityDisk(long row) {
+        checkRow(row);
+        return parityOf(row);
     }
 
-    /** The member holding the {@code dataIndex}-th data chunk (0-based) of {@code stripe}. */
-    public int dataMember(long stripe, int dataIndex) {
-        checkStripe(stripe);
+    /** The member holding the {@code dataIndex}-th data chunk (0-based) of {@code row}. */
+    public int dataMember(long row, int dataIndex) {
+        checkRow(row);
         if (dataIndex < 0 || dataIndex >= dataDisks) {
             throw new IndexOutOfBoundsException("data index " + dataIndex + " outside 0.." + (dataDisks - 1));
         }
-        return memberOfDataIndex(parityOf(stripe), dataIndex);
+        return memberOfDataIndex(parityOf(row), dataIndex);
     }
 
-    /** The data index of {@code member}'s chunk in {@code stripe}, or -1 if it holds the parity. */
-    public int dataIndexOf(long stripe, int member) {
-        checkStripe(stripe);
+    /** The data index of {@code member}'s chunk in {@code row}, or -1 if it holds the parity. */
+    public int dataIndexOf(long row, int member) {
+        checkRow(row);
         checkMember(member);
-        int pd = parityOf(stripe);
+        int pd = parityOf(row);
         if (member == pd) {
             return -1;
         }
@@ -162,35 +162,35 @@ public final class Geometry {
     public int memberOf(long arraySector) {
         checkArraySector(arraySector);
         long chunk = arraySector >>> chunkShift;
-        long stripe = chunk / dataDisks;
-        int dd = (int) (chunk - stripe * dataDisks);
-        return memberOfDataIndex(parityOf(stripe), dd);
+        long row = chunk / dataDisks;
+        int dd = (int) (chunk - row * dataDisks);
+        return memberOfDataIndex(parityOf(row), dd);
     }
 
     /** The sector on the member holding {@code arraySector}, relative to the data area. */
     public long memberSectorOf(long arraySector) {
         checkArraySector(arraySector);
-        long stripe = (arraySector >>> chunkShift) / dataDisks;
-        return (stripe << chunkShift) | (arraySector & (chunkSectors - 1));
+        long row = (arraySector >>> chunkShift) / dataDisks;
+        return (row << chunkShift) | (arraySector & (chunkSectors - 1));
     }
 
-    /** The stripe (chunk row) holding {@code arraySector}. */
-    public long stripeOf(long arraySector) {
+    /** The row  holding {@code arraySector}. */
+    public long rowOf(long arraySector) {
         checkArraySector(arraySector);
         return (arraySector >>> chunkShift) / dataDisks;
     }
 
-    /** The data index within its stripe of the chunk holding {@code arraySector}. */
+    /** The data index within its row of the chunk holding {@code arraySector}. */
     public int dataIndexOfSector(long arraySector) {
         checkArraySector(arraySector);
         long chunk = arraySector >>> chunkShift;
         return (int) (chunk % dataDisks);
     }
 
-    /** The first array sector of {@code stripe}. */
-    public long stripeStartSector(long stripe) {
-        checkStripe(stripe);
-        return stripe * stripeDataSectors();
+    /** The first array sector of {@code row}. */
+    public long rowStartSector(long row) {
+        checkRow(row);
+        return row * rowDataSectors();
     }
 
     /**
@@ -203,23 +203,23 @@ public final class Geometry {
             throw new IndexOutOfBoundsException("member sector " + memberSector
                     + " outside 0.." + (memberSectors - 1));
         }
-        long stripe = memberSector >>> chunkShift;
-        int dd = dataIndexOf(stripe, member);
+        long row = memberSector >>> chunkShift;
+        int dd = dataIndexOf(row, member);
         if (dd < 0) {
             return -1;
         }
-        long chunk = stripe * dataDisks + dd;
+        long chunk = row * dataDisks + dd;
         return (chunk << chunkShift) | (memberSector & (chunkSectors - 1));
     }
 
-    private int parityOf(long stripe) {
+    private int parityOf(long row) {
         switch (layout) {
             case LEFT_ASYMMETRIC:
             case LEFT_SYMMETRIC:
-                return dataDisks - (int) (stripe % raidDisks);
+                return dataDisks - (int) (row % raidDisks);
             case RIGHT_ASYMMETRIC:
             case RIGHT_SYMMETRIC:
-                return (int) (stripe % raidDisks);
+                return (int) (row % raidDisks);
             case PARITY_FIRST:
                 return 0;
             case PARITY_LAST:
@@ -248,9 +248,9 @@ public final class Geometry {
         }
     }
 
-    private void checkStripe(long stripe) {
-        if (stripe < 0 || stripe >= stripeCount) {
-            throw new IndexOutOfBoundsException("stripe " + stripe + " outside 0.." + (stripeCount - 1));
+    private void checkRow(long row) {
+        if (row < 0 || row >= rowCount) {
+            throw new IndexOutOfBoundsException("row " + row + " outside 0.." + (rowCount - 1));
         }
     }
 

@@ -49,7 +49,7 @@ public final class ParityResync {
         int perRow = sync.stripesPerRow();
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / perRow);
         long rowSectors = geometry.chunkSectors();
-        long limit = geometry.stripeCount() * rowSectors;
+        long limit = geometry.rowCount() * rowSectors;
         long repaired = 0;
         try {
             long from = firstRow * rowSectors;

@@ -91,7 +91,7 @@ public final class StripeSweep {
     private void run(long firstRow) {
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / stripesPerRow);
         long chunkSectors = geometry.chunkSectors();
-        long rows = geometry.stripeCount();
+        long rows = geometry.rowCount();
         Throwable error = null;
         try {
             long row = firstRow;

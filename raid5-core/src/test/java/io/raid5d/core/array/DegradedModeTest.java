@@ -248,7 +248,7 @@ class DegradedModeTest {
                 rig.write((long) r.nextInt(size / 4096) * 4096, random(r, 4096));
             }
             int dirty = rig.log.dirtyChunkCount();
-            assertTrue(dirty > 0 && dirty < rig.array.geometry().stripeCount() / 2, "dirty " + dirty);
+            assertTrue(dirty > 0 && dirty < rig.array.geometry().rowCount() / 2, "dirty " + dirty);
             FaultInjectingMemberDevice back = new FaultInjectingMemberDevice(MemberDevices.open(rig.paths.get(1), false));
             rig.array.reAddMember(back);
             rig.array.awaitRebuild();

@@ -57,7 +57,7 @@ public final class TestArrays {
         try (io.raid5d.core.assembly.AssembledMembers am = io.raid5d.core.assembly.ArrayAssembler.open(paths, true)) {
             io.raid5d.core.resync.RowParityChecker checker = new io.raid5d.core.resync.RowParityChecker(am.members());
             long total = 0;
-            for (long row = 0; row < am.members().geometry().stripeCount(); row++) {
+            for (long row = 0; row < am.members().geometry().rowCount(); row++) {
                 total += checker.check(row, false);
             }
             return total;

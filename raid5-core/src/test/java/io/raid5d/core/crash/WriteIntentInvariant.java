@@ -43,7 +43,7 @@ final class WriteIntentInvariant {
 
         List<String> out = new ArrayList<>();
         int chunk = g.chunkBytes();
-        for (long row = 0; row < g.stripeCount(); row++) {
+        for (long row = 0; row < g.rowCount(); row++) {
             for (int off = 0; off < chunk; off += BLOCK) {
                 if (consistent(g, byRole, dataOffset, row, off)) {
                     continue;

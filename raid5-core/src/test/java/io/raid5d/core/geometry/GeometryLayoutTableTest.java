@@ -55,7 +55,7 @@ class GeometryLayoutTableTest {
     void mapsBothDirectionsAsTheTableSays(Layout layout, String[] rows) {
         int n = rows[0].split(" ").length;
         Geometry g = Geometry.of(n, CHUNK, layout, (long) rows.length * CHUNK);
-        assertEquals(rows.length, g.stripeCount());
+        assertEquals(rows.length, g.rowCount());
         assertEquals((long) rows.length * (n - 1) * CHUNK, g.arraySectors());
         for (int s = 0; s < rows.length; s++) {
             String[] cells = rows[s].split(" ");
@@ -73,7 +73,7 @@ class GeometryLayoutTableTest {
                         int dataIndex = (int) (chunk - (long) s * (n - 1));
                         assertEquals(m, g.memberOf(arraySector), where);
                         assertEquals(memberSector, g.memberSectorOf(arraySector), where);
-                        assertEquals(s, g.stripeOf(arraySector), where);
+                        assertEquals(s, g.rowOf(arraySector), where);
                         assertEquals(dataIndex, g.dataIndexOfSector(arraySector), where);
                         assertEquals(m, g.dataMember(s, dataIndex), where);
                         assertEquals(dataIndex, g.dataIndexOf(s, m), where);

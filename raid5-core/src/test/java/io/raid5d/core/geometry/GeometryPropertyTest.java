@@ -24,7 +24,7 @@ class GeometryPropertyTest {
                 long sector = random.nextLong(g.arraySectors());
                 int member = g.memberOf(sector);
                 long memberSector = g.memberSectorOf(sector);
-                long stripe = g.stripeOf(sector);
+                long stripe = g.rowOf(sector);
                 String where = g + " sector " + sector;
                 assertTrue(member >= 0 && member < n, where);
                 assertTrue(memberSector >= 0 && memberSector < g.memberSectors(), where);
@@ -54,7 +54,7 @@ class GeometryPropertyTest {
                 } else {
                     assertEquals(member, g.memberOf(sector), where);
                     assertEquals(memberSector, g.memberSectorOf(sector), where);
-                    assertEquals(stripe, g.stripeOf(sector), where);
+                    assertEquals(stripe, g.rowOf(sector), where);
                 }
             }
         }
@@ -65,7 +65,7 @@ class GeometryPropertyTest {
     void eachRowIsAPermutationOfDataIndicesAndOneParity(Layout layout) {
         for (int n = 3; n <= 9; n++) {
             Geometry g = Geometry.of(n, 8, layout, 8L * 3 * n);
-            for (long s = 0; s < g.stripeCount(); s++) {
+            for (long s = 0; s < g.rowCount(); s++) {
                 boolean[] seen = new boolean[n];
                 int parity = g.parityDisk(s);
                 seen[parity] = true;

@@ -18,18 +18,18 @@ class GeometryValidationTest {
         assertEquals(65536, g.chunkBytes());
         assertEquals(Layout.LEFT_SYMMETRIC, g.layout());
         assertEquals(30720, g.memberSectors());
-        assertEquals(240, g.stripeCount());
-        assertEquals(384, g.stripeDataSectors());
+        assertEquals(240, g.rowCount());
+        assertEquals(384, g.rowDataSectors());
         assertEquals(92160, g.arraySectors());
         assertEquals(47185920L, g.arrayBytes());
-        assertEquals(384 * 5, g.stripeStartSector(5));
+        assertEquals(384 * 5, g.rowStartSector(5));
     }
 
     @Test
     void memberSizeIsRoundedDownToWholeChunks() {
         Geometry g = Geometry.of(3, 16, Layout.LEFT_SYMMETRIC, 16 * 10 + 15);
         assertEquals(160, g.memberSectors());
-        assertEquals(10, g.stripeCount());
+        assertEquals(10, g.rowCount());
         assertEquals(320, g.arraySectors());
     }
 

@@ -19,7 +19,7 @@ class PageCursorTest {
                 long sector = offset / 512;
                 assertEquals(g.memberOf(sector), c.member, layout + " @" + offset);
                 long memberByte = g.memberSectorOf(sector) * 512 + offset % 512;
-                assertEquals(g.stripeOf(sector), c.row, "row @" + offset);
+                assertEquals(g.rowOf(sector), c.row, "row @" + offset);
                 assertEquals(memberByte / StripeEngine.PAGE, c.key, "head key = member page @" + offset);
                 assertEquals(memberByte % StripeEngine.PAGE, c.pageOffset, "page offset @" + offset);
                 assertEquals(memberByte % g.chunkBytes(), c.inChunk, "chunk offset @" + offset);
