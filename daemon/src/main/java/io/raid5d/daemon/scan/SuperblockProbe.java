@@ -1,6 +1,9 @@
 package io.raid5d.daemon.scan;
 
 import io.raid5d.bitmap.format.BitmapSuperblock;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberOpenException;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;
 import io.raid5d.core.superblock.SuperblockIo;
@@ -14,14 +17,14 @@ public final class SuperblockProbe {
     }
 
     public static ProbedMember probe(Path path) {
-        try (ProbeDevice dev = ProbeDevice.open(path)) {
+        try (MemberDevice dev = MemberDevices.openForInspection(path)) { // no lock, no claim: only reads
             Superblock sb = SuperblockIo.read(dev);
             Optional<BitmapSuperblock> bitmap = Optional.empty();
             if (sb.hasBitmap()) {
                 bitmap = Optional.of(SuperblockIo.readInternalBitmap(dev, sb));
             }
             return new ProbedMember(path, Optional.of(sb), bitmap, null);
-        } catch (SuperblockException | IOException | RuntimeException e) {
+        } catch (MemberOpenException | SuperblockException | IOException | RuntimeException e) {
             String m = String.valueOf(e.getMessage());
             return new ProbedMember(path, Optional.empty(), Optional.empty(),
                     m.startsWith(path.toString()) ? m.substring(path.toString().length()).replaceFirst("^: ", "") : m);

@@ -53,26 +53,47 @@ public final class MemberDevices {
     }
 
     /**
-     * Opens a regular file read-only without taking its lock, to look at it while a daemon runs
-     * it (as {@code mdadm -E}/{@code -X} read members of a running array); anything else is
-     * opened as {@link #open open(path, true)} does.
+     * Opens a member read-only without its lock or O_EXCL claim, to look at it while an array
+     * runs it (as {@code mdadm -E}/{@code -X} read members of a running array, and as the daemon's
+     * scan must see members another process holds). A block device's size comes from sysfs, so
+     * no ioctl is needed. A file this process holds is refused: closing a second descriptor of
+     * it would drop this process's lock.
      */
     public static MemberDevice openForInspection(Path path) throws MemberOpenException {
-        if (!Files.isRegularFile(path)) {
-            return open(path, true);
+        String name = path.toString();
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        } catch (AccessDeniedException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (IOException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+        boolean block = attrs.isOther() && BlockDeviceClaim.isBlockDevice(name);
+        if (!attrs.isRegularFile() && !block) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_A_DEVICE,
+                    attrs.isDirectory() ? "a directory" : null);
         }
         if (isHeldByThisProcess(path)) {
-            throw new MemberOpenException(path.toString(), MemberOpenException.Reason.BUSY,
+            throw new MemberOpenException(name, MemberOpenException.Reason.BUSY,
                     "a member this process holds; opening it again would drop its lock");
         }
-        String name = path.toString();
         FileChannel channel = openChannel(path, name, true);
         try {
-            return new FileMemberDevice(name, channel, () -> { }, channel.size(), false, true);
-        } catch (IOException e) {
+            long size = block ? blockDeviceBytesFromSysfs(path) : channel.size();
+            return new FileMemberDevice(name, channel, () -> { }, size, block, true);
+        } catch (IOException | RuntimeException e) {
             closeQuietly(channel, e);
             throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
         }
+    }
+
+    /** A block device's size from /sys/class/block/NAME/size (512-byte sectors there). */
+    private static long blockDeviceBytesFromSysfs(Path dev) throws IOException {
+        String name = dev.toRealPath().getFileName().toString();
+        return Long.parseLong(Files.readString(Path.of("/sys/class/block", name, "size")).strip()) * 512;
     }
 
     /**

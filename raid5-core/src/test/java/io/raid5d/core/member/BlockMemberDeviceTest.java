@@ -74,6 +74,14 @@ class BlockMemberDeviceTest {
                 }
                 String child = MemberOpenProbe.runInChildJvm(dev, true);
                 assertTrue(child.startsWith("BUSY"), "another process: " + child);
+                // Inspection (examine, the daemon's scan) reads a claimed device without claiming it.
+                try (MemberDevice look = MemberDevices.openForInspection(dev)) {
+                    assertTrue(look.isBlockDevice() && look.isReadOnly());
+                    assertEquals(SIZE, look.sizeBytes(), "the size from sysfs");
+                    ByteBuffer got = ByteBuffer.allocateDirect(65536);
+                    look.read(1 << 20, got);
+                    assertEquals(pattern(65536, 1), got.flip());
+                }
             }
             // Closed: the claim is gone, so it opens again (read-only this time).
             try (MemberDevice again = MemberDevices.open(dev, true)) {
