@@ -1,6 +1,7 @@
 package io.raid5d.daemon;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.raid5d.core.array.ArrayHealth;
 import io.raid5d.core.array.ArrayOperationException;
 import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.LeftOutMember;
@@ -8,6 +9,7 @@ import io.raid5d.core.array.ManagedArray;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.daemon.array.ArrayControl;
 import io.raid5d.daemon.array.ArrayControls;
 import io.raid5d.daemon.array.ResyncRate;
@@ -164,14 +166,14 @@ final class ArrayManager {
     synchronized List<ArrayEvent> degradedNow() {
         List<ArrayEvent> out = new ArrayList<>();
         for (RunningArray r : arrays.values()) {
-            io.raid5d.core.array.ArrayHealth health = r.engine().health();
+            ArrayHealth health = r.engine().health();
             if (!health.degraded()) {
                 continue;
             }
             int before = out.size();
             for (LeftOutMember m : r.engine().leftOut()) {
                 if (m.role() < health.slots().size()
-                        && health.slots().get(m.role()) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
+                        && health.slots().get(m.role()) == MemberSet.Slot.MISSING) {
                     out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, r.name(), m.path()));
                 }
             }

@@ -1,6 +1,7 @@
 package io.raid5d.daemon;
 
 import io.raid5d.core.array.ArrayStatus;
+import io.raid5d.core.member.MemberSet;
 import io.raid5d.daemon.array.BitmapInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,12 +44,12 @@ final class ArrayReports {
                         + "% complete"));
             }
             out.add(row("Mismatch Count", String.valueOf(h.mismatchCount())));
-            long active = h.slots().stream().filter(x -> x == io.raid5d.core.member.MemberSet.Slot.IN_SYNC).count();
+            long active = h.slots().stream().filter(x -> x == MemberSet.Slot.IN_SYNC).count();
             out.add(row("Active Devices", String.valueOf(active)));
             out.add(row("Failed Devices", String.valueOf(h.slots().stream()
-                    .filter(x -> x == io.raid5d.core.member.MemberSet.Slot.FAULTY).count() + h.faultyDetached().size())));
+                    .filter(x -> x == MemberSet.Slot.FAULTY).count() + h.faultyDetached().size())));
             out.add(row("Spare Devices", String.valueOf(h.spares().size() + h.slots().stream()
-                    .filter(x -> x == io.raid5d.core.member.MemberSet.Slot.REBUILDING).count())));
+                    .filter(x -> x == MemberSet.Slot.REBUILDING).count())));
         });
         out.add(row("UUID", s.uuid()));
         out.add(row("Events", String.valueOf(s.events())));
@@ -79,7 +80,7 @@ final class ArrayReports {
      * known than mdadm's "removed"): "(out of date: /dev/x (events 3 < 9))".
      */
     static String memberPath(ArrayView v, int role) {
-        if (v.health().isPresent() && v.health().get().slots().get(role) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
+        if (v.health().isPresent() && v.health().get().slots().get(role) == MemberSet.Slot.MISSING) {
             String note = v.health().get().outNotes().get(role);
             return note.equals("removed") ? "-" : "(" + note + ")";
         }
@@ -91,7 +92,7 @@ final class ArrayReports {
         List<String> out = new ArrayList<>();
         v.health().ifPresent(h -> {
             for (int r = 0; r < h.slots().size(); r++) {
-                if (h.slots().get(r) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
+                if (h.slots().get(r) == MemberSet.Slot.MISSING) {
                     out.add("[" + r + "] " + h.outNotes().get(r));
                 }
             }
@@ -117,7 +118,7 @@ final class ArrayReports {
             return "U".repeat(v.status().raidDisks());
         }
         StringBuilder b = new StringBuilder();
-        v.health().get().slots().forEach(x -> b.append(x == io.raid5d.core.member.MemberSet.Slot.IN_SYNC ? 'U' : '_'));
+        v.health().get().slots().forEach(x -> b.append(x == MemberSet.Slot.IN_SYNC ? 'U' : '_'));
         return b.toString();
     }
 
@@ -128,7 +129,7 @@ final class ArrayReports {
             ArrayStatus s = v.status();
             StringBuilder line = new StringBuilder(s.name()).append(" : active raid5");
             for (int i = 0; i < s.members().size(); i++) {
-                if (v.health().isPresent() && v.health().get().slots().get(i) == io.raid5d.core.member.MemberSet.Slot.MISSING) {
+                if (v.health().isPresent() && v.health().get().slots().get(i) == MemberSet.Slot.MISSING) {
                     continue; // as /proc/mdstat: only devices in the array; the "out:" line says why a role is empty
                 }
                 line.append(' ').append(s.members().get(i)).append('[').append(i).append(']');

@@ -2,6 +2,7 @@ package io.raid5d.daemon;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.daemon.control.ControlServer;
 import io.raid5d.daemon.events.EventBus;
 import io.raid5d.daemon.events.ResyncWatcher;
@@ -104,7 +105,7 @@ public final class Raid5Daemon implements Callable<Integer> {
         manager.setForceAssemble(forceAssemble);
         manager.setAutoReAdd(settings.config().autoReAdd());
         int readErrorLimit = maxReadErrors != null ? maxReadErrors
-                : settings.config().maxReadErrors().orElse(io.raid5d.core.array.ArrayOptions.DEFAULT_MAX_READ_ERRORS);
+                : settings.config().maxReadErrors().orElse(ArrayOptions.DEFAULT_MAX_READ_ERRORS);
         if (readErrorLimit < 0) {
             throw new IllegalArgumentException("--max-read-errors wants 0 or more, got " + readErrorLimit);
         }

@@ -1,6 +1,7 @@
 package io.raid5d.tools;
 
 import io.raid5d.bitmap.FileBitmapStore;
+import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
@@ -47,7 +48,7 @@ final class CreateCommand implements Callable<Integer> {
 
     @Option(names = {"-d", "--delay"}, paramLabel = "SECONDS",
             description = "bitmap daemon_sleep: seconds between passes that clear idle bits (default: 5)")
-    int delay = io.raid5d.bitmap.format.BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
+    int delay = BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
 
     @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "member space per bitmap bit (default: 64M; K, M, G suffixes; a plain number is KiB, as in mdadm)")
     String bitmapChunk;

@@ -1,10 +1,12 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.superblock.MdTimestamp;
 import io.raid5d.core.superblock.MdUuid;
 import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
 import java.time.Instant;
@@ -25,7 +27,7 @@ public final class ArrayMetadata {
     private final MemberSet members;
     private final Superblock[] superblocks; // by role; guarded by this
     /** Idle spares' superblocks (dev_roles 0xffff), written with every update; guarded by this. */
-    private final java.util.Map<io.raid5d.core.member.MemberDevice, Superblock> spareSuperblocks = new java.util.LinkedHashMap<>();
+    private final java.util.Map<MemberDevice, Superblock> spareSuperblocks = new java.util.LinkedHashMap<>();
     private WriteIntentLog bitmap; // the write-intent log: md updates it before the superblocks; guarded by this
 
     public ArrayMetadata(MemberSet members, List<Superblock> byRole, WriteIntentLog bitmap) {
@@ -226,7 +228,7 @@ public final class ArrayMetadata {
      *
      * @param held dev_numbers of faulty members still attached (not free)
      */
-    public synchronized int idleSpareAdded(io.raid5d.core.member.MemberDevice dev, byte[] deviceUuid, long dataOffset,
+    public synchronized int idleSpareAdded(MemberDevice dev, byte[] deviceUuid, long dataOffset,
                                            java.util.Collection<Integer> held) throws IOException {
         int number = freeDevNumber(held);
         Superblock sb = newDeviceSuperblock(number, deviceUuid, dataOffset);
@@ -245,7 +247,7 @@ public final class ArrayMetadata {
     }
 
     /** The superblock an idle spare carries (a copy). */
-    public synchronized Superblock superblockOfSpare(io.raid5d.core.member.MemberDevice dev) {
+    public synchronized Superblock superblockOfSpare(MemberDevice dev) {
         Superblock sb = spareSuperblocks.get(dev);
         if (sb == null) {
             throw new IllegalStateException(dev.path() + " is not an idle spare");
@@ -258,7 +260,7 @@ public final class ArrayMetadata {
             if (superblocks[r] != null && members.writable(r) && members.readable(r, 0)) {
                 try {
                     return SuperblockIo.readInternalBitmapImage(members.member(r), superblocks[r]);
-                } catch (io.raid5d.core.superblock.SuperblockException e) {
+                } catch (SuperblockException e) {
                     throw new IOException(e.getMessage(), e);
                 }
             }
@@ -267,20 +269,20 @@ public final class ArrayMetadata {
     }
 
     /** An idle spare found at assembly: its superblock is written with the others from now on. */
-    public synchronized void restoreIdleSpare(io.raid5d.core.member.MemberDevice dev, Superblock sb) {
+    public synchronized void restoreIdleSpare(MemberDevice dev, Superblock sb) {
         Superblock own = sb.copy();
         own.setDevRoles(reference().getDevRoles());
         spareSuperblocks.put(dev, own);
     }
 
     /** md's remove of an idle spare: the others forget it (its slot stays 0xffff), events+1. */
-    public synchronized void idleSpareRemoved(io.raid5d.core.member.MemberDevice dev) throws IOException {
+    public synchronized void idleSpareRemoved(MemberDevice dev) throws IOException {
         spareSuperblocks.remove(dev);
         writeAllNext();
     }
 
     /** md's fail of an idle spare: recorded faulty (0xfffe) on every member, its superblock no longer written. */
-    public synchronized void idleSpareFailed(io.raid5d.core.member.MemberDevice dev, int devNumber) throws IOException {
+    public synchronized void idleSpareFailed(MemberDevice dev, int devNumber) throws IOException {
         spareSuperblocks.remove(dev);
         setRoleEverywhere(devNumber, Superblock.ROLE_FAULTY);
         writeAllNext();
@@ -382,7 +384,7 @@ public final class ArrayMetadata {
             sb.setUtime(now);
             SuperblockIo.write(members.member(role), sb);
         }
-        for (java.util.Map.Entry<io.raid5d.core.member.MemberDevice, Superblock> e : spareSuperblocks.entrySet()) {
+        for (java.util.Map.Entry<MemberDevice, Superblock> e : spareSuperblocks.entrySet()) {
             Superblock sb = e.getValue();
             sb.setEvents(events);
             sb.setResyncOffset(resyncOffset);

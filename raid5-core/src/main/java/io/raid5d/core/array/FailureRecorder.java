@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.stripe.MemberFailures;
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class FailureRecorder implements MemberFailures {
 
     @Override
     public boolean readErrorLimitReached(int role) {
-        io.raid5d.core.member.MemberDevice dev = members.member(role);
+        MemberDevice dev = members.member(role);
         if (dev == null) {
             return false;
         }

@@ -5,6 +5,7 @@ import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.MemberOpenException;
 import io.raid5d.core.member.MemberSet;
+import io.raid5d.core.resync.StripeSweep;
 import io.raid5d.core.stripe.StripeEngine;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;
@@ -97,7 +98,7 @@ final class MemberOperations {
         }
         // Only the recovery onto this device stops: a hot spare may take the role (and start its
         // own recovery) as soon as the failure is recorded.
-        io.raid5d.core.resync.StripeSweep ontoFailed = sweeps.rebuildOnto(role);
+        StripeSweep ontoFailed = sweeps.rebuildOnto(role);
         engine.failMember(role, new IOException("failed by request"));
         if (ontoFailed != null) {
             ontoFailed.stop();

@@ -155,8 +155,8 @@ public final class Raid5Array implements ManagedArray {
      * Before {@link #start}: devices whose superblock says they are idle spares of this array
      * (assembly found them); the array owns them from now on.
      */
-    public void holdIdleSpares(java.util.List<io.raid5d.core.array.SpareMember> found) {
-        for (io.raid5d.core.array.SpareMember s : found) {
+    public void holdIdleSpares(java.util.List<SpareMember> found) {
+        for (SpareMember s : found) {
             memberOps.holdIdleSpare(s.device(), s.superblock());
         }
     }

@@ -1,5 +1,7 @@
 package io.raid5d.core.intent;
 
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.superblock.Superblock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -310,8 +312,8 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
     }
 
     @Override
-    public void memberAdded(int role, io.raid5d.core.member.MemberDevice device,
-                            io.raid5d.core.superblock.Superblock superblock) throws IOException {
+    public void memberAdded(int role, MemberDevice device,
+                            Superblock superblock) throws IOException {
         current().memberAdded(role, device, superblock);
     }
 

@@ -1,5 +1,7 @@
 package io.raid5d.core.intent;
 
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.superblock.Superblock;
 import java.io.IOException;
 
 /**
@@ -90,8 +92,8 @@ public interface WriteIntentLog {
      * A member joined in {@code role} (a spare about to be rebuilt): a bitmap kept on the members
      * writes its whole current copy there, durably, before the superblocks name the member.
      */
-    default void memberAdded(int role, io.raid5d.core.member.MemberDevice device,
-                             io.raid5d.core.superblock.Superblock superblock) throws IOException {
+    default void memberAdded(int role, MemberDevice device,
+                             Superblock superblock) throws IOException {
     }
 
     /**
