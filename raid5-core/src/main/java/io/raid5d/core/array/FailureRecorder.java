@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.stripe.MemberFailures;
@@ -21,9 +22,11 @@ final class FailureRecorder implements MemberFailures {
     private final ArrayEvents events;
     private final Runnable afterFailure; // must not block: hands hot-spare activation to its own thread
     private final ReadErrorLimit readErrors;
+    private final WriteIntentLog intentLog;
 
     FailureRecorder(String name, MemberSet members, ArrayMetadata metadata, ArrayEvents events, Runnable afterFailure,
-                    ReadErrorLimit readErrors) {
+                    ReadErrorLimit readErrors, WriteIntentLog intentLog) {
+        this.intentLog = intentLog;
         this.afterFailure = afterFailure;
         this.readErrors = readErrors;
         this.name = name;
@@ -34,6 +37,7 @@ final class FailureRecorder implements MemberFailures {
 
     @Override
     public void memberFailed(int role, Throwable cause) {
+        intentLog.setDegraded(true); // before any later write ends: its bits must stay set
         String path = members.member(role) != null ? members.member(role).path() : "role " + role;
         LOG.severe(() -> "array " + name + ": member " + path + " is faulty"
                 + (cause == null ? "" : " (" + cause.getMessage() + ")") + (members.failed() ? "; the array has failed"

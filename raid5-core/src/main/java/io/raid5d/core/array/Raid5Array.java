@@ -86,7 +86,7 @@ public final class Raid5Array implements ManagedArray {
         this.sweeps = new RecoverySweeps(name, members, metadata, this.intentLog, engine, resync, events);
         this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events, spares);
         engine.setMemberFailures(new FailureRecorder(name, members, metadata, events, memberOps::memberFailed,
-                new ReadErrorLimit(options.maxReadErrors(), options.nanoClock())));
+                new ReadErrorLimit(options.maxReadErrors(), options.nanoClock()), this.intentLog));
         if (members.degraded()) {
             intentLog.setDegraded(true);
         }

@@ -7,7 +7,11 @@ package io.raid5d.core.stripe;
  * acknowledges writes of the failing pass only afterwards.
  */
 public interface MemberFailures {
-    /** Member {@code role} returned an I/O error that could not be repaired: it is faulty now. */
+    /**
+     * Member {@code role} returned an I/O error that could not be repaired: it is faulty now.
+     * The array tells its write-intent log it is degraded before anything else (bits written
+     * from now on must stay set), then records the failure.
+     */
     void memberFailed(int role, Throwable cause);
 
     /** A read error on {@code role} was repaired by rewriting the reconstructed block (md's cnt_corrected_read). */

@@ -1,7 +1,6 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
 import java.io.IOException;
 
 /**
@@ -12,16 +11,14 @@ import java.io.IOException;
 final class MemberFaults {
     private final String name;
     private final MemberSet members;
-    private final WriteIntentLog log;
     // Member failures are recorded one at a time; a pass that skipped a lost member passes
     // through this monitor before it acknowledges, so it never beats the superblock update.
     private final Object failureLock = new Object();
     private volatile MemberFailures failures = MemberFailures.NONE; // set before any I/O
 
-    MemberFaults(String name, MemberSet members, WriteIntentLog log) {
+    MemberFaults(String name, MemberSet members) {
         this.name = name;
         this.members = members;
-        this.log = log;
     }
 
     void setMemberFailures(MemberFailures failures) {
@@ -32,8 +29,7 @@ final class MemberFaults {
     void failMember(int role, Throwable cause) {
         synchronized (failureLock) {
             if (members.markFaulty(role)) {
-                log.setDegraded(true);
-                failures.memberFailed(role, cause);
+                failures.memberFailed(role, cause); // the array tells its bitmap first (degraded: keep bits)
             }
         }
     }

@@ -2,7 +2,7 @@ package io.raid5d.core.stripe;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.member.MemberSet;
-import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.intent.WriteIntent;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +59,7 @@ public final class StripeEngine implements AutoCloseable {
     private final StripeWorkers workers;
     private volatile long lastClientRequestNanos = System.nanoTime() - 1_000_000_000L; // throttles background sweeps
 
-    public StripeEngine(String name, MemberSet members, WriteIntentLog log, Config config, MeterRegistry registry) {
+    public StripeEngine(String name, MemberSet members, WriteIntent log, Config config, MeterRegistry registry) {
         this.members = members;
         int raidDisks = members.geometry().raidDisks();
         if (raidDisks > 64) {
@@ -68,7 +68,7 @@ public final class StripeEngine implements AutoCloseable {
         this.io = new MemberIo(name, members, config.ioThreads());
         this.cache = new StripeCache(members.geometry(), config.stripeCacheSize());
         this.metrics = new StripeMetrics(registry, name, cache);
-        this.faults = new MemberFaults(name, members, log);
+        this.faults = new MemberFaults(name, members);
         this.completion = new RequestCompletion(cache, io, members, faults);
         this.unplug = new UnplugPolicy(name, cache, log, config.unplugDelayMicros());
         this.admission = new RequestAdmission(name, cache, completion, unplug, metrics);

@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.intent.WriteIntent;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -15,13 +15,13 @@ final class StripeWorkers {
     private final String name;
     private final StripeCache cache;
     private final UnplugPolicy unplug;
-    private final WriteIntentLog log; // unplug of a bitmap batch no stripe will close
+    private final WriteIntent log; // unplug of a bitmap batch no stripe will close
     private final WriteIntentGate gate;
     private final WritePlanner writes;
     private final SyncPass syncs;
     private final Thread[] threads;
 
-    StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntentLog log, WriteIntentGate gate,
+    StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntent log, WriteIntentGate gate,
                   WritePlanner writes, SyncPass syncs) {
         this.name = name;
         this.cache = cache;

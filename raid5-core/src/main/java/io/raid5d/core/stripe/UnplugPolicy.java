@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.intent.WriteIntent;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class UnplugPolicy {
     private final StripeCache cache;
-    private final WriteIntentLog log;
+    private final WriteIntent log;
     private final java.util.function.LongPredicate batchWritten; // log::isBatchWritten, made once
     private final long unplugDelayMicros;
     private final ScheduledThreadPoolExecutor timer;
@@ -28,7 +28,7 @@ final class UnplugPolicy {
     // --- lock-free ---
     private volatile boolean startedSinceUnplug; // a startWrite since the last log unplug
 
-    UnplugPolicy(String name, StripeCache cache, WriteIntentLog log, long unplugDelayMicros) {
+    UnplugPolicy(String name, StripeCache cache, WriteIntent log, long unplugDelayMicros) {
         this.cache = cache;
         this.log = log;
         this.batchWritten = log::isBatchWritten;

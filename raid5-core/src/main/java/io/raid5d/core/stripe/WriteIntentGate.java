@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.intent.WriteIntent;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -16,11 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * under the engine lock and never blocks; {@link #begin} and {@link #end} run outside it.
  */
 final class WriteIntentGate {
-    private final WriteIntentLog log;
+    private final WriteIntent log;
     private final UnplugPolicy unplug;
     private final AtomicLong open = new AtomicLong(); // passes begun and not ended
 
-    WriteIntentGate(WriteIntentLog log, UnplugPolicy unplug) {
+    WriteIntentGate(WriteIntent log, UnplugPolicy unplug) {
         this.log = log;
         this.unplug = unplug;
     }

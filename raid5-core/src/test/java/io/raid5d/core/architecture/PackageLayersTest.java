@@ -1,5 +1,6 @@
 package io.raid5d.core.architecture;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -21,6 +22,15 @@ class PackageLayersTest {
     @Test
     void noPackageCycles() {
         slices().matching("io.raid5d.core.(*)..").should().beFreeOfCycles().check(CORE);
+    }
+
+    /** The engine sees only the engine-facing half of the write-intent log; lifecycle and switching are the array's. */
+    @Test
+    void theEngineUsesOnlyTheEngineFacingWriteIntent() {
+        noClasses().that().resideInAPackage("io.raid5d.core.stripe..")
+                .should().dependOnClassesThat().haveFullyQualifiedName("io.raid5d.core.intent.WriteIntentLog")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("io.raid5d.core.intent.SwitchableWriteIntentLog")
+                .check(CORE);
     }
 
     @Test
