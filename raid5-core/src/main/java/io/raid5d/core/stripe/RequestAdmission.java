@@ -84,7 +84,7 @@ final class RequestAdmission {
             r.remaining.incrementAndGet();
             sh.devs[member].queue(p);
             if (r.fua || cache.draining) {
-                sh.urgent = true;
+                sh.markUrgent();
             }
             cache.wake(sh);
             r.advance(n);

@@ -96,8 +96,7 @@ final class StripeCache {
         sh.row = key / columnsPerChunk;
         sh.parityMember = geometry.parityDisk(sh.row);
         sh.clearCache();
-        sh.urgent = false;
-        sh.prereadActive = false;
+        sh.resetForReuse();
         table.insert(sh);
         return sh;
     }
@@ -112,7 +111,7 @@ final class StripeCache {
             work.signal();
         } else if (sh.on == delayed && (sh.urgent || sh.fullyOverwritten(StripeEngine.FULL_MASK))) {
             delayed.remove(sh);
-            sh.prereadActive = true;
+            sh.releaseForPreReads();
             handle.addLast(sh);
             work.signal();
         }
@@ -162,7 +161,7 @@ final class StripeCache {
         StripeHead h;
         while ((h = delayed.peekFirst()) != null && h.delayedAt <= upTo) {
             delayed.remove(h);
-            h.prereadActive = true;
+            h.releaseForPreReads();
             handle.addLast(h);
         }
         work.signalAll();

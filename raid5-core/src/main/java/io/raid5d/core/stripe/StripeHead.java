@@ -107,6 +107,27 @@ final class StripeHead {
         prereadActive = false;
     }
 
+    /** Released from the delayed list (an unplug, or new work made it urgent or a full-stripe write): it may pre-read. */
+    void releaseForPreReads() {
+        prereadActive = true;
+    }
+
+    /** A FUA piece arrived, or the array drains: never delay this head. */
+    void markUrgent() {
+        urgent = true;
+    }
+
+    /** The head takes a new stripe (recycled from the inactive list): no history carries over. */
+    void resetForReuse() {
+        urgent = false;
+        prereadActive = false;
+    }
+
+    /** The pass took every pending piece: a FUA among them no longer makes the head urgent. */
+    void passTookUrgentWork() {
+        urgent = false;
+    }
+
     /** A sync pass ended. */
     void endSyncPass() {
         assert phase == IO : "stripe " + key + ": sync pass ends in phase " + phase;

@@ -50,7 +50,7 @@ final class WritePass {
             }
         }
         sh.parityOut = parityOut;
-        sh.urgent = false;
+        sh.passTookUrgentWork();
         sh.startIo();
         if (sh.rmw) {
             metrics.rmw.increment();
