@@ -6,6 +6,7 @@ import io.raid5d.core.array.ArrayOperationException;
 import io.raid5d.core.array.ArrayOptions;
 import io.raid5d.core.array.LeftOutMember;
 import io.raid5d.core.array.ManagedArray;
+import io.raid5d.core.member.DirectIoMode;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.assembly.AssemblyException;
@@ -49,6 +50,7 @@ final class ArrayManager {
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
     private volatile int maxReadErrors = ArrayOptions.DEFAULT_MAX_READ_ERRORS;
+    private volatile DirectIoMode directIo = DirectIoMode.AUTO;
     private volatile boolean autoReAdd = true; // POLICY action=re-add: members that were only absent come back
 
     // md's sync_speed_min / sync_speed_max, KiB/s per member (max 0 = unlimited)
@@ -62,6 +64,11 @@ final class ArrayManager {
 
     void setForceAssemble(boolean force) {
         forceAssemble = force;
+    }
+
+    /** How members of arrays assembled from now on are opened (O_DIRECT where it applies). */
+    void setDirectIo(DirectIoMode mode) {
+        directIo = mode;
     }
 
     /** md's max_corrected_read_errors for arrays assembled from now on. */
@@ -99,7 +106,8 @@ final class ArrayManager {
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
-        ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads).withMaxReadErrors(maxReadErrors);
+        ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads).withMaxReadErrors(maxReadErrors)
+                .withDirectIo(directIo);
         if (stripeCache.isPresent()) {
             try {
                 options = options.withStripeCacheSize(stripeCache.getAsInt());

@@ -3,6 +3,7 @@ package io.raid5d.daemon;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.raid5d.core.array.ArrayOptions;
+import io.raid5d.core.member.DirectIoMode;
 import io.raid5d.daemon.control.ControlServer;
 import io.raid5d.daemon.events.EventBus;
 import io.raid5d.daemon.events.ResyncWatcher;
@@ -75,6 +76,10 @@ public final class Raid5Daemon implements Callable<Integer> {
             + " MAX_READ_ERRORS, else 20); below that each is repaired by rewriting the block")
     Integer maxReadErrors;
 
+    @Option(names = "--direct-io", paramLabel = "auto|on|off", description = "members bypass the page cache (O_DIRECT):"
+            + " auto (default: the config's DIRECT_IO, else auto) for block devices, as md; on for member files too; off for none")
+    String directIo;
+
     @Mixin
     NbdServeOptions nbdOptions = new NbdServeOptions();
 
@@ -110,6 +115,8 @@ public final class Raid5Daemon implements Callable<Integer> {
             throw new IllegalArgumentException("--max-read-errors wants 0 or more, got " + readErrorLimit);
         }
         manager.setMaxReadErrors(readErrorLimit);
+        manager.setDirectIo(DirectIoMode.parse(
+                directIo != null ? directIo : settings.config().directIo().orElse("auto")));
         manager.setSyncSpeed(syncSpeedMin, syncSpeedMax);
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());

@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  *                               before starting it degraded (default 30, like mdadm's last-resort timer; 0 = no wait)
  * MAX_READ_ERRORS N             md's max_corrected_read_errors: a member past N read errors (halved for
  *                               every hour without one) is failed instead of repaired (default 20)
+ * DIRECT_IO auto|on|off         members bypass the page cache: block devices (auto, the default), files too, none
  * POLICY action=re-add|incremental   re-add (default): a member assembly left out because it was only absent
  *                               is re-added at once through the bitmap; incremental: it waits for an admin
  * ARRAY NAME [UUID=..] [devices=P,P..] [bitmap=..] [stripe_cache=N]
@@ -105,6 +106,7 @@ public final class ConfigParser {
         private OptionalInt stripeCache = OptionalInt.empty();
         private OptionalInt memberWait = OptionalInt.empty();
         private OptionalInt maxReadErrors = OptionalInt.empty();
+        private Optional<String> directIo = Optional.empty();
         private Optional<String> policyAction = Optional.empty();
         private final List<String> devices = new ArrayList<>();
         private final List<ArrayEntry> arrays = new ArrayList<>();
@@ -130,6 +132,7 @@ public final class ConfigParser {
                 case "STRIPE_CACHE" -> stripeCache = OptionalInt.of(positive(keyword, one(keyword, args)));
                 case "MEMBER_WAIT" -> memberWait = OptionalInt.of(nonNegative(keyword, one(keyword, args)));
                 case "POLICY" -> policyAction = Optional.of(policy(args));
+                case "DIRECT_IO" -> directIo = Optional.of(directIo(one(keyword, args)));
                 case "MAX_READ_ERRORS" -> maxReadErrors = OptionalInt.of(nonNegativeCount(keyword, one(keyword, args)));
                 case "DEVICE" -> {
                     if (args.isEmpty()) {
@@ -140,7 +143,7 @@ public final class ConfigParser {
                 case "ARRAY" -> arrays.add(array(args));
                 default -> throw error("unknown keyword '" + words[0]
                         + "' (known: LISTEN, CONTROL, METRICS, IO_THREADS, DEVICE, BITMAP, STRIPE_CACHE, MEMBER_WAIT,"
-                        + " MAX_READ_ERRORS, POLICY, ARRAY)");
+                        + " MAX_READ_ERRORS, DIRECT_IO, POLICY, ARRAY)");
             }
         }
 
@@ -213,6 +216,14 @@ public final class ConfigParser {
             return action;
         }
 
+        private String directIo(String value) throws ConfigException {
+            String v = value.toLowerCase(Locale.ROOT);
+            if (!v.equals("auto") && !v.equals("on") && !v.equals("off")) {
+                throw error("DIRECT_IO wants auto, on or off, got '" + value + "'");
+            }
+            return v;
+        }
+
         private int nonNegativeCount(String keyword, String value) throws ConfigException {
             try {
                 int n = Integer.parseInt(value);
@@ -271,7 +282,7 @@ public final class ConfigParser {
 
         DaemonConfig build() {
             return new DaemonConfig(source, listen, control, metrics, ioThreads, List.copyOf(devices), bitmap,
-                    stripeCache, List.copyOf(arrays), memberWait, policyAction, maxReadErrors);
+                    stripeCache, List.copyOf(arrays), memberWait, policyAction, maxReadErrors, directIo);
         }
     }
 }

@@ -59,6 +59,7 @@ class ConfigParserTest {
             {"POLICY action=spare", "t.conf:1: POLICY: action=spare is not supported (re-add or incremental)"},
             {"POLICY domain=x action=re-add", "t.conf:1: POLICY: 'domain=x' is not understood"},
             {"POLICY", "t.conf:1: POLICY wants action=re-add or action=incremental"},
+            {"DIRECT_IO sometimes", "t.conf:1: DIRECT_IO wants auto, on or off, got 'sometimes'"},
             {"MAX_READ_ERRORS many", "t.conf:1: MAX_READ_ERRORS wants a count (0 or more), got 'many'"},
         };
         for (String[] b : bad) {
@@ -77,6 +78,8 @@ class ConfigParserTest {
         assertFalse(set.autoReAdd());
         assertTrue(ConfigParser.parse(SRC, "POLICY action=re-add").autoReAdd());
         assertEquals(java.util.OptionalInt.of(5), ConfigParser.parse(SRC, "MAX_READ_ERRORS 5").maxReadErrors());
+        assertEquals(java.util.Optional.of("on"), ConfigParser.parse(SRC, "DIRECT_IO On").directIo());
+        assertEquals(java.util.Optional.empty(), none.directIo(), "auto unless configured");
     }
 
     @Test

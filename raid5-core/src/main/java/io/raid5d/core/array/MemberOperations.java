@@ -1,6 +1,7 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.DirectIoMode;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.MemberOpenException;
@@ -40,6 +41,7 @@ final class MemberOperations {
      * ArrayMetadata -> the write-intent log; SparePool, ReadErrorLimit and ArrayEvents are leaves.
      */
     private final Object changes = new Object();
+    private final DirectIoMode directIo; // how devices added at run time are opened, as the members were
     /**
      * Activates a hot spare after a failure. Failures are reported on engine I/O threads that
      * must not wait for a member change, so activation runs here, one at a time.
@@ -47,7 +49,8 @@ final class MemberOperations {
     private final java.util.concurrent.ExecutorService activator;
 
     MemberOperations(String name, MemberSet members, ArrayMetadata metadata, WriteIntentLog intentLog,
-                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events, SparePool spares) {
+                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events, SparePool spares, DirectIoMode directIo) {
+        this.directIo = directIo;
         this.spares = spares;
         this.activator = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "raid5-spare-" + name);
@@ -286,9 +289,9 @@ final class MemberOperations {
         }
     }
 
-    private static MemberDevice openMember(Path device) throws ArrayOperationException {
+    private MemberDevice openMember(Path device) throws ArrayOperationException {
         try {
-            return MemberDevices.open(device, false);
+            return MemberDevices.open(device, false, directIo);
         } catch (MemberOpenException e) {
             throw new ArrayOperationException(e.getMessage());
         }

@@ -84,7 +84,8 @@ public final class Raid5Array implements ManagedArray {
         bindTo(options.meterRegistry());
         this.events = new ArrayEvents(name);
         this.sweeps = new RecoverySweeps(name, members, metadata, this.intentLog, engine, resync, events);
-        this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events, spares);
+        this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events, spares,
+                options.directIo());
         engine.setMemberFailures(new FailureRecorder(name, members, metadata, events, memberOps::memberFailed,
                 new ReadErrorLimit(options.maxReadErrors(), options.nanoClock()), this.intentLog));
         if (members.degraded()) {

@@ -13,6 +13,7 @@ import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.intent.BitmapWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.geometry.Layout;
+import io.raid5d.core.member.DirectIoMode;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.MemberOpenException;
@@ -51,16 +52,16 @@ public final class ArrayAssembler {
 
     /** Opens and checks the members, all of them (no degraded set); the caller owns the result. */
     public static AssembledMembers open(List<Path> paths, boolean readOnly) throws AssemblyException {
-        return open(paths, readOnly, false, false);
+        return open(paths, readOnly, false, false, DirectIoMode.AUTO);
     }
 
-    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded, boolean force)
-            throws AssemblyException {
+    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded, boolean force,
+                                         DirectIoMode directIo) throws AssemblyException {
         List<MemberDevice> devices = new ArrayList<>();
         try {
             List<Superblock> sbs = new ArrayList<>();
             for (Path p : paths) {
-                MemberDevice dev = MemberDevices.open(p, readOnly);
+                MemberDevice dev = MemberDevices.open(p, readOnly, directIo);
                 devices.add(dev);
                 sbs.add(readSuperblock(dev));
             }
@@ -154,7 +155,7 @@ public final class ArrayAssembler {
      */
     public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force,
                                       Path bitmapFile) throws AssemblyException, IOException {
-        return start(name, open(paths, false, true, force), options, force, bitmapFile);
+        return start(name, open(paths, false, true, force, options.directIo()), options, force, bitmapFile);
     }
 
     private static Raid5Array start(String name, AssembledMembers am, ArrayOptions options, boolean force,

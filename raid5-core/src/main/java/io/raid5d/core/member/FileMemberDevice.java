@@ -32,9 +32,16 @@ public final class FileMemberDevice implements MemberDevice {
     private final long sizeBytes;
     private final boolean blockDevice;
     private final boolean readOnly;
+    private final DirectIo direct; // null: buffered (through the page cache)
 
     FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
                      boolean blockDevice, boolean readOnly) {
+        this(path, channel, hold, sizeBytes, blockDevice, readOnly, null);
+    }
+
+    FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
+                     boolean blockDevice, boolean readOnly, DirectIo direct) {
+        this.direct = direct;
         this.path = path;
         this.channel = channel;
         this.hold = hold;
@@ -67,7 +74,11 @@ public final class FileMemberDevice implements MemberDevice {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         checkRange("read", offset, dst.remaining());
-        ChannelIo.readFully(channel, dst, offset, path);
+        if (direct != null) {
+            direct.read(offset, dst);
+        } else {
+            ChannelIo.readFully(channel, dst, offset, path);
+        }
     }
 
     @Override
@@ -76,7 +87,11 @@ public final class FileMemberDevice implements MemberDevice {
             throw new IOException(path + ": opened read-only, cannot write at offset " + offset);
         }
         checkRange("write", offset, src.remaining());
-        ChannelIo.writeFully(channel, src, offset);
+        if (direct != null) {
+            direct.write(offset, src);
+        } else {
+            ChannelIo.writeFully(channel, src, offset);
+        }
     }
 
     @Override
@@ -117,9 +132,14 @@ public final class FileMemberDevice implements MemberDevice {
         }
     }
 
+    /** Whether member data bypasses the page cache (O_DIRECT). */
+    public boolean isDirect() {
+        return direct != null;
+    }
+
     @Override
     public String toString() {
-        return "FileMemberDevice[" + path + (blockDevice ? ", block device" : ", file")
+        return "FileMemberDevice[" + path + (blockDevice ? ", block device" : ", file") + (direct != null ? ", direct" : "")
                 + (readOnly ? ", read-only" : "") + ", " + sizeBytes + " bytes]";
     }
 }

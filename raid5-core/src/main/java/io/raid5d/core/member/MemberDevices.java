@@ -31,6 +31,14 @@ public final class MemberDevices {
      *                             or block device, permission denied, busy, I/O error
      */
     public static MemberDevice open(Path path, boolean readOnly) throws MemberOpenException {
+        return open(path, readOnly, DirectIoMode.AUTO);
+    }
+
+    /**
+     * As {@link #open(Path, boolean)}, with member data read and written directly (O_DIRECT,
+     * bypassing the page cache) where {@code directIo} says so.
+     */
+    public static MemberDevice open(Path path, boolean readOnly, DirectIoMode directIo) throws MemberOpenException {
         String name = path.toString();
         BasicFileAttributes attrs;
         try {
@@ -43,10 +51,10 @@ public final class MemberDevices {
             throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
         }
         if (attrs.isRegularFile()) {
-            return openFile(path, name, readOnly);
+            return openFile(path, name, readOnly, directIo.appliesTo(false));
         }
         if (attrs.isOther() && BlockDeviceClaim.isBlockDevice(name)) {
-            return openBlockDevice(path, name, readOnly);
+            return openBlockDevice(path, name, readOnly, directIo.appliesTo(true));
         }
         throw new MemberOpenException(name, MemberOpenException.Reason.NOT_A_DEVICE,
                 attrs.isDirectory() ? "a directory" : null);
@@ -119,8 +127,9 @@ public final class MemberDevices {
         }
     }
 
-    private static MemberDevice openFile(Path path, String name, boolean readOnly) throws MemberOpenException {
-        FileChannel channel = openChannel(path, name, readOnly);
+    private static MemberDevice openFile(Path path, String name, boolean readOnly, boolean direct)
+            throws MemberOpenException {
+        FileChannel channel = direct ? openDirectChannel(path, name, readOnly) : openChannel(path, name, readOnly);
         try {
             FileLock lock;
             try {
@@ -144,7 +153,8 @@ public final class MemberDevices {
                     }
                 }
             };
-            return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly);
+            return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly,
+                    direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null);
         } catch (MemberOpenException e) {
             closeQuietly(channel, e);
             throw e;
@@ -154,15 +164,34 @@ public final class MemberDevices {
         }
     }
 
-    private static MemberDevice openBlockDevice(Path path, String name, boolean readOnly) throws MemberOpenException {
+    private static MemberDevice openBlockDevice(Path path, String name, boolean readOnly, boolean direct)
+            throws MemberOpenException {
         // Claim first: if another holder has it, fail before opening anything else.
         BlockDeviceClaim claim = BlockDeviceClaim.open(name, readOnly);
         try {
-            FileChannel channel = openChannel(path, name, readOnly);
-            return new FileMemberDevice(name, channel, claim, claim.sizeBytes(), true, readOnly);
+            FileChannel channel = direct ? openDirectChannel(path, name, readOnly) : openChannel(path, name, readOnly);
+            return new FileMemberDevice(name, channel, claim, claim.sizeBytes(), true, readOnly,
+                    direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null);
         } catch (MemberOpenException e) {
             closeQuietly(claim, e);
             throw e;
+        }
+    }
+
+    /** O_DIRECT: member data bypasses the page cache; a file system that cannot do it is named. */
+    private static FileChannel openDirectChannel(Path path, String name, boolean readOnly) throws MemberOpenException {
+        try {
+            return readOnly
+                    ? FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                            com.sun.nio.file.ExtendedOpenOption.DIRECT);
+        } catch (NoSuchFileException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        } catch (AccessDeniedException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, "direct I/O (O_DIRECT) is not possible"
+                    + " here (" + e.getMessage() + "; the file system may not support it): use direct I/O auto or off", e);
         }
     }
 

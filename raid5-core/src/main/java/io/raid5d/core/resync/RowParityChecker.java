@@ -21,8 +21,8 @@ public final class RowParityChecker {
     public RowParityChecker(MemberSet members) {
         this.members = members;
         this.geometry = members.geometry();
-        this.computed = ByteBuffer.allocateDirect(geometry.chunkBytes());
-        this.chunk = ByteBuffer.allocateDirect(geometry.chunkBytes());
+        this.computed = ByteBuffer.allocateDirect(geometry.chunkBytes() + 4096).alignedSlice(4096).limit(geometry.chunkBytes()).slice();
+        this.chunk = ByteBuffer.allocateDirect(geometry.chunkBytes() + 4096).alignedSlice(4096).limit(geometry.chunkBytes()).slice();
     }
 
     /**

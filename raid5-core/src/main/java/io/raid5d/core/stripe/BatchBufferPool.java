@@ -25,7 +25,7 @@ final class BatchBufferPool {
 
     /** A new buffer when none was free (the pool fills up to its size once, then recycles). Outside the lock. */
     ByteBuffer allocate() {
-        return ByteBuffer.allocateDirect(bytes);
+        return ByteBuffer.allocateDirect(bytes + StripeEngine.PAGE).alignedSlice(StripeEngine.PAGE).limit(bytes).slice(); // O_DIRECT-ready
     }
 
     /** Lock held. */

@@ -22,7 +22,7 @@ final class RequestAdmission {
     private final RequestCompletion completion;
     private final UnplugPolicy unplug;
     private final StripeMetrics metrics;
-    private final ByteBuffer zeroPage = ByteBuffer.allocateDirect(PAGE).asReadOnlyBuffer(); // what a trim writes
+    private final ByteBuffer zeroPage = ByteBuffer.allocateDirect(2 * PAGE).alignedSlice(PAGE).limit(PAGE).slice().asReadOnlyBuffer(); // what a trim writes
 
     RequestAdmission(String name, StripeCache cache, RequestCompletion completion, UnplugPolicy unplug,
                      StripeMetrics metrics) {

@@ -52,7 +52,8 @@ final class StripeHead {
 
     StripeHead(int members, int pageBytes) {
         devs = new Dev[members];
-        ByteBuffer pages = ByteBuffer.allocateDirect(members * pageBytes);
+        // page-aligned: members opened with O_DIRECT read and write these pages without a bounce
+        ByteBuffer pages = ByteBuffer.allocateDirect(members * pageBytes + pageBytes).alignedSlice(pageBytes);
         for (int m = 0; m < members; m++) {
             devs[m] = new Dev(pages.duplicate().limit((m + 1) * pageBytes).position(m * pageBytes).slice());
         }
