@@ -13,16 +13,18 @@
 #   seq read 4 x bps, seq write 3 x bps (data members of a full stripe), 4K rand read 4 x iops,
 #   4K rand write 2 x iops (read-modify-write: 2 reads + 2 writes per write; reads and writes
 #   have separate caps, so 4 x iops reads / 2 and 4 x iops writes / 2), rebuild member / bps.
-# Members are opened buffered by raid5d (and by nbdkit): page-cache hits and writes left to the
-# kernel's flusher (which runs outside the cgroup, so cgroup v1 does not throttle it) can exceed
-# the caps; the table shows, per job, how many bytes the cgroup really sent to the loop devices.
+# Whatever a server reads or writes through the page cache (nbdkit's file plugin does; raid5d
+# before 6412e91, or with --direct-io off) can beat the caps: cache hits, and writes left to the
+# kernel's flusher (outside the cgroup, so cgroup v1 does not throttle it). The script reports what
+# it measures, and per job how many bytes and I/Os the cgroup really sent to the loop devices.
+# Extra raid5d options: RAID5D_OPTS="--direct-io off" bench/member-limit.sh ...
 # Needs root, cgroup v1 blkio, losetup, fio, nbdkit, nbdinfo. Everything is undone on exit.
 #
 # Usage: bench/member-limit.sh [--runtime 10] [--warmup 3] [--size 384M] [--bps 100M]
 #                              [--iops 4000] [--quick] [--json OUTFILE]
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cmdline="bench/member-limit.sh $*"
+cmdline="${RAID5D_OPTS:+RAID5D_OPTS=\"$RAID5D_OPTS\" }bench/member-limit.sh $*"
 runtime=10; warmup=3; size=384M; bps=100M; iops=4000; json_out=""; base=/dev/shm
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -131,7 +133,8 @@ drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
 "$home/bin/raid5" create --raid-devices 4 --chunk 512K --bitmap internal --name lim "${m[@]}" >/dev/null
 p1=$(free_port); sock="$work/raid5d.sock"
-cg_exec "$home/bin/raid5d" --listen "127.0.0.1:$p1" --control "$sock" --sync-speed-max 0 \
+# shellcheck disable=SC2086  # RAID5D_OPTS is a list of options
+cg_exec "$home/bin/raid5d" --listen "127.0.0.1:$p1" --control "$sock" --sync-speed-max 0 ${RAID5D_OPTS:-} \
     --array "lim=$(IFS=,; echo "${m[*]}")" >"$work/raid5d.log" 2>&1 &
 pids+=($!)
 p2=$(free_port)
@@ -195,7 +198,7 @@ r5 detail lim >"$work/detail-after.txt" 2>&1 || true
 run_server nbdkit "$p2" "$size_n"
 t1=$(date +%s.%N)
 
-python3 - "$work" "$json_out" "$cmdline" "$runtime" "$warmup" "$member_bytes" "$bps_bytes" "$iops" \
+RAID5D_REV="$(git -C "$home" log -1 --format=%h 2>/dev/null || echo '?')" python3 - "$work" "$json_out" "$cmdline" "$runtime" "$warmup" "$member_bytes" "$bps_bytes" "$iops" \
     "$start" "$end" "$rebuilt" "$probe" "$size_r" "$size_n" "$t0" "$t1" <<'PY'
 import json, os, sys
 (work, json_out, cmdline, runtime, warmup, member, bps, iops, start, end, rebuilt, probe,
@@ -226,7 +229,7 @@ def throttled(label, name):
     r, w = cgio(label, name)
     return f"{r:.0f} R / {w:.0f} W"
 out = {"command": cmdline, "runtime": int(runtime), "bps": bps, "iops": iops, "member_bytes": member}
-print(f"`{cmdline}`")
+print(f"`{cmdline}` (raid5d at {os.environ.get('RAID5D_REV', '?')})")
 print()
 print(f"Members: 4 loop devices on {member // MiB} MiB files in /dev/shm, each capped by cgroup v1 blkio at "
       f"{bw:.0f} MiB/s and {iops} IOPS per direction (O_DIRECT dd inside the cgroup: {probe} MiB/s). "
