@@ -2,7 +2,7 @@
 # raid5d on members capped like real disks / cloud volumes (issue 15: member I/O at the hardware's limit).
 #
 # Four backing files in /dev/shm become loop devices; a cgroup v1 blkio cgroup caps each loop
-# device (blkio.throttle.{read,write}_{bps,iops}_device, default 100 MiB/s and 4000 IOPS each
+# device (blkio.throttle.{read,write}_{bps,iops}_device, default 125 MiB/s and 3000 IOPS each, a baseline gp3 volume
 # way). raid5d (4 members, 512K chunk, internal bitmap, --sync-speed-max 0) runs inside that
 # cgroup; fio (nbd engine) runs outside it. Jobs: 1 MiB seq read / write at QD16, 4 KiB random
 # read / write at QD32, each --warmup s unmeasured then --runtime s measured, caches dropped
@@ -20,12 +20,12 @@
 # Extra raid5d options: RAID5D_OPTS="--direct-io off" bench/member-limit.sh ...
 # Needs root, cgroup v1 blkio, losetup, fio, nbdkit, nbdinfo. Everything is undone on exit.
 #
-# Usage: bench/member-limit.sh [--runtime 10] [--warmup 3] [--size 384M] [--bps 100M]
-#                              [--iops 4000] [--quick] [--json OUTFILE]
+# Usage: bench/member-limit.sh [--runtime 10] [--warmup 3] [--size 384M] [--bps 125M]
+#                              [--iops 3000] [--quick] [--json OUTFILE]
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmdline="${RAID5D_OPTS:+RAID5D_OPTS=\"$RAID5D_OPTS\" }bench/member-limit.sh $*"
-runtime=10; warmup=3; size=384M; bps=100M; iops=4000; json_out=""; base=/dev/shm
+runtime=10; warmup=3; size=384M; bps=125M; iops=3000; json_out=""; base=/dev/shm
 while [ $# -gt 0 ]; do
     case "$1" in
         --runtime) runtime="$2"; shift 2 ;;
