@@ -137,19 +137,14 @@ final class ArrayManager {
      * by the re-add policy, a member that was only absent is re-added through the bitmap at once.
      */
     private void announceDegraded(String name, ManagedArray engine) {
-        List<LeftOutMember> out = engine.leftOut();
-        if (engine.health().degraded() && out.isEmpty()) {
-            events.publish(ArrayEvent.of(EventType.DEGRADED_ARRAY, name));
-        }
-        for (LeftOutMember m : out) {
-            events.publish(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, name, m.path()));
-        }
-        for (LeftOutMember m : out) {
-            if (!autoReAdd || !m.mayReAddAutomatically()) {
-                if (m.mayReAddAutomatically()) {
-                    LOG.info(() -> "array " + name + ": " + m.path() + " left out; POLICY action=incremental: re-add it with"
-                            + " 'raid5 re-add " + name + " " + m.path() + "'");
-                }
+        degradedEvents(name, engine).forEach(events::publish);
+        for (LeftOutMember m : engine.leftOut()) {
+            if (!m.mayReAddAutomatically()) {
+                continue;
+            }
+            if (!autoReAdd) {
+                LOG.info(() -> "array " + name + ": " + m.path() + " left out; POLICY action=incremental: re-add it with"
+                        + " 'raid5 re-add " + name + " " + m.path() + "'");
                 continue;
             }
             if (engine.bitmapLocation().equals("none")) {
@@ -174,20 +169,25 @@ final class ArrayManager {
     synchronized List<ArrayEvent> degradedNow() {
         List<ArrayEvent> out = new ArrayList<>();
         for (RunningArray r : arrays.values()) {
-            ArrayHealth health = r.engine().health();
-            if (!health.degraded()) {
-                continue;
+            out.addAll(degradedEvents(r.name(), r.engine()));
+        }
+        return out;
+    }
+
+    /** DegradedArray naming each left-out member whose role is still empty, or once without a member; none when whole. */
+    private static List<ArrayEvent> degradedEvents(String name, ManagedArray engine) {
+        ArrayHealth health = engine.health();
+        List<ArrayEvent> out = new ArrayList<>();
+        if (!health.degraded()) {
+            return out;
+        }
+        for (LeftOutMember m : engine.leftOut()) {
+            if (m.role() < health.slots().size() && health.slots().get(m.role()) == MemberSet.Slot.MISSING) {
+                out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, name, m.path()));
             }
-            int before = out.size();
-            for (LeftOutMember m : r.engine().leftOut()) {
-                if (m.role() < health.slots().size()
-                        && health.slots().get(m.role()) == MemberSet.Slot.MISSING) {
-                    out.add(new ArrayEvent(EventType.DEGRADED_ARRAY, 0, r.name(), m.path()));
-                }
-            }
-            if (out.size() == before) {
-                out.add(ArrayEvent.of(EventType.DEGRADED_ARRAY, r.name()));
-            }
+        }
+        if (out.isEmpty()) {
+            out.add(ArrayEvent.of(EventType.DEGRADED_ARRAY, name));
         }
         return out;
     }

@@ -72,7 +72,7 @@ public record LeftOutMember(String path, int role, int devNumber, long events, l
      * time it was away is decided by the re-add itself.
      */
     public boolean mayReAddAutomatically() {
-        return recorded != Superblock.ROLE_FAULTY && reason != Reason.REPORTS_FRESHEST_FAILED && reason != Reason.FAULTY;
+        return recorded != Superblock.ROLE_FAULTY && reason != Reason.REPORTS_FRESHEST_FAILED; // FAULTY means recorded faulty
     }
 
     private String recordedWords() {

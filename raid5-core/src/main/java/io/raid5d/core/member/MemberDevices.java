@@ -40,16 +40,7 @@ public final class MemberDevices {
      */
     public static MemberDevice open(Path path, boolean readOnly, DirectIoMode directIo) throws MemberOpenException {
         String name = path.toString();
-        BasicFileAttributes attrs;
-        try {
-            attrs = Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
-        } catch (AccessDeniedException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
-        } catch (IOException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
-        }
+        BasicFileAttributes attrs = attributes(path);
         if (attrs.isRegularFile()) {
             return openFile(path, name, readOnly, directIo.appliesTo(false));
         }
@@ -69,16 +60,7 @@ public final class MemberDevices {
      */
     public static MemberDevice openForInspection(Path path) throws MemberOpenException {
         String name = path.toString();
-        BasicFileAttributes attrs;
-        try {
-            attrs = Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
-        } catch (AccessDeniedException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
-        } catch (IOException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
-        }
+        BasicFileAttributes attrs = attributes(path);
         boolean block = attrs.isOther() && BlockDeviceClaim.isBlockDevice(name);
         if (!attrs.isRegularFile() && !block) {
             throw new MemberOpenException(name, MemberOpenException.Reason.NOT_A_DEVICE,
@@ -94,6 +76,20 @@ public final class MemberDevices {
             return new FileMemberDevice(name, channel, () -> { }, size, block, true);
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel, e);
+            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+        }
+    }
+
+    /** The path's attributes (symlinks followed); what is wrong with it named as a member open failure. */
+    private static BasicFileAttributes attributes(Path path) throws MemberOpenException {
+        String name = path.toString();
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        } catch (AccessDeniedException e) {
+            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (IOException e) {
             throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
         }
     }

@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,15 +21,6 @@ class BlockMemberDeviceTest {
     @TempDir
     Path tmp;
 
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-        return out;
-    }
 
     private static ByteBuffer pattern(int len, long seed) {
         ByteBuffer b = ByteBuffer.allocateDirect(len);
@@ -46,11 +34,8 @@ class BlockMemberDeviceTest {
     @Test
     void loopDeviceIsSizedWrittenAndHeldExclusively() throws Exception {
         Path backing = tmp.resolve("loop-backing.img");
-        try (RandomAccessFile f = new RandomAccessFile(backing.toFile(), "rw")) {
-            f.setLength(SIZE);
-        }
-        String loop = run("losetup", "-f", "--show", backing.toString());
-        try {
+        try (LoopDevice device = LoopDevice.over(backing, SIZE)) {
+            String loop = device.path;
             Path dev = Path.of(loop);
             try (MemberDevice d = MemberDevices.open(dev, false)) {
                 assertTrue(d.isBlockDevice());
@@ -88,8 +73,6 @@ class BlockMemberDeviceTest {
                 assertTrue(again.isReadOnly());
                 assertEquals(SIZE, again.sizeBytes());
             }
-        } finally {
-            run("losetup", "-d", loop);
         }
         // The data went through the device into the backing file.
         try (FileChannel ch = FileChannel.open(backing, StandardOpenOption.READ)) {

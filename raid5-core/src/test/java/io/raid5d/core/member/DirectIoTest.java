@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +29,6 @@ class DirectIoTest {
     @TempDir
     Path tmp;
 
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-        return out;
-    }
 
     /** The flags of the open descriptors of this process for {@code target}, from /proc/self/fdinfo. */
     private static boolean anOpenDescriptorIsDirect(String target) throws IOException {
@@ -61,11 +52,8 @@ class DirectIoTest {
     @Test
     void aBlockDeviceMemberIsDirectAndEveryByteRangeStillWorks() throws Exception {
         Path backing = tmp.resolve("direct.img");
-        try (RandomAccessFile f = new RandomAccessFile(backing.toFile(), "rw")) {
-            f.setLength(SIZE);
-        }
-        String loop = run("losetup", "-f", "--show", backing.toString());
-        try {
+        try (LoopDevice device = LoopDevice.over(backing, SIZE)) {
+            String loop = device.path;
             byte[] model = new byte[(int) SIZE];
             Random r = new Random(9);
             try (MemberDevice d = MemberDevices.open(Path.of(loop), false)) {
@@ -101,8 +89,6 @@ class DirectIoTest {
                 buffered.read(0, all);
                 assertTrue(Arrays.equals(Arrays.copyOfRange(model, 0, 40000), all.array()), "the device holds them");
             }
-        } finally {
-            run("losetup", "-d", loop);
         }
     }
 

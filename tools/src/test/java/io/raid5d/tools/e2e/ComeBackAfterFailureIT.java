@@ -72,16 +72,13 @@ class ComeBackAfterFailureIT {
             assertArrayEquals(data, Files.readAllBytes(out), "written before and after the failure, byte-exact");
 
             d.raid5("re-add", "st", m1.toString()).requireOk();
-            long counted = Long.parseLong(d.awaitLog(FINISHED, 60).group(2));
-            System.out.printf("re-add after restart: %d of %d member sectors recovered%n", counted, MEMBER_BYTES / 512);
-            assertTrue(counted > 0 && counted <= 2 * BITMAP_CHUNK / 512, "only the bitmap-dirty chunks: " + counted);
+            assertOnlyDirtyChunksRecovered(d, "re-add after restart");
             assertFalse(d.raid5("detail", "st").requireOk().out().contains("degraded"));
             Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("st"), out.toString()).requireOk();
             assertArrayEquals(data, Files.readAllBytes(out), "the same after the re-add");
             assertEquals(0, d.stop(), d.log());
         }
-        String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();
-        assertTrue(check.contains(" 0 mismatched sectors"), check);
+        assertNoMismatches(members);
     }
 
     @Test
@@ -130,18 +127,15 @@ class ComeBackAfterFailureIT {
         try (DaemonProcess d = ServiceConfig.start(dir, conf, Map.of())) {
             assertTrue(d.log().contains("kicking removed " + m3 + " from array!")
                     || d.log().contains("kicking non-fresh " + m3 + " from array!"), d.log());
-            long counted = Long.parseLong(d.awaitLog(FINISHED, 60).group(2));
+            assertOnlyDirtyChunksRecovered(d, "automatic re-add");
             assertTrue(d.log().contains("re-added " + m3 + " automatically (POLICY action=re-add)"), d.log());
-            System.out.printf("automatic re-add: %d of %d member sectors recovered%n", counted, MEMBER_BYTES / 512);
-            assertTrue(counted > 0 && counted <= 2 * BITMAP_CHUNK / 512, "only the bitmap-dirty chunks: " + counted);
             String detail = d.raid5("detail", "back").requireOk().out();
             assertFalse(detail.contains("degraded"), detail);
             Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("back"), out.toString()).requireOk();
             assertArrayEquals(data, Files.readAllBytes(out), "written before, while it was away and after, byte-exact");
             assertEquals(0, d.stop(), d.log());
         }
-        String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();
-        assertTrue(check.contains(" 0 mismatched sectors"), check);
+        assertNoMismatches(members);
     }
 
     @Test
@@ -203,6 +197,18 @@ class ComeBackAfterFailureIT {
             }
             return new Served(members, conf, data);
         }
+    }
+
+    /** The recovery ends having rebuilt at most the two bitmap chunks the writes dirtied. */
+    private static void assertOnlyDirtyChunksRecovered(DaemonProcess d, String what) throws InterruptedException {
+        long counted = Long.parseLong(d.awaitLog(FINISHED, 60).group(2));
+        System.out.printf("%s: %d of %d member sectors recovered%n", what, counted, MEMBER_BYTES / 512);
+        assertTrue(counted > 0 && counted <= 2 * BITMAP_CHUNK / 512, "only the bitmap-dirty chunks: " + counted);
+    }
+
+    private static void assertNoMismatches(List<Path> members) throws Exception {
+        String check = Cmd.raid5(Members.pathArgs("check --offline", members)).requireOk().out();
+        assertTrue(check.contains(" 0 mismatched sectors"), check);
     }
 
     /** Writes {@code length} bytes of {@code pattern} at {@code offset} through qemu-io, and into the model. */
