@@ -80,17 +80,24 @@ public final class MemberDevices {
         }
     }
 
+    /** An open that failed, said as a member open failure: not found, permission denied, or the I/O error. */
+    private static MemberOpenException openFailure(String name, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
+        }
+        if (e instanceof AccessDeniedException) {
+            return new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        }
+        return new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+    }
+
     /** The path's attributes (symlinks followed); what is wrong with it named as a member open failure. */
     private static BasicFileAttributes attributes(Path path) throws MemberOpenException {
         String name = path.toString();
         try {
             return Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
-        } catch (AccessDeniedException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
         } catch (IOException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+            throw openFailure(name, e);
         }
     }
 
@@ -181,10 +188,8 @@ public final class MemberDevices {
                     ? FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
                             com.sun.nio.file.ExtendedOpenOption.DIRECT);
-        } catch (NoSuchFileException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
-        } catch (AccessDeniedException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
+        } catch (NoSuchFileException | AccessDeniedException e) {
+            throw openFailure(name, e);
         } catch (IOException | UnsupportedOperationException e) {
             throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, "direct I/O (O_DIRECT) is not possible"
                     + " here (" + e.getMessage() + "; the file system may not support it): use direct I/O auto or off", e);
@@ -196,12 +201,8 @@ public final class MemberDevices {
             return readOnly
                     ? FileChannel.open(path, StandardOpenOption.READ)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.NOT_FOUND, null, e);
-        } catch (AccessDeniedException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.PERMISSION_DENIED, null, e);
         } catch (IOException e) {
-            throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.toString(), e);
+            throw openFailure(name, e);
         }
     }
 

@@ -73,10 +73,7 @@ class ComeBackAfterFailureIT {
 
             d.raid5("re-add", "st", m1.toString()).requireOk();
             assertOnlyDirtyChunksRecovered(d, "re-add after restart");
-            assertFalse(d.raid5("detail", "st").requireOk().out().contains("degraded"));
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("st"), out.toString()).requireOk();
-            assertArrayEquals(data, Files.readAllBytes(out), "the same after the re-add");
-            assertEquals(0, d.stop(), d.log());
+            assertWholeAndServing(d, "st", data, out, "the same after the re-add");
         }
         assertNoMismatches(members);
     }
@@ -129,11 +126,7 @@ class ComeBackAfterFailureIT {
                     || d.log().contains("kicking non-fresh " + m3 + " from array!"), d.log());
             assertOnlyDirtyChunksRecovered(d, "automatic re-add");
             assertTrue(d.log().contains("re-added " + m3 + " automatically (POLICY action=re-add)"), d.log());
-            String detail = d.raid5("detail", "back").requireOk().out();
-            assertFalse(detail.contains("degraded"), detail);
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("back"), out.toString()).requireOk();
-            assertArrayEquals(data, Files.readAllBytes(out), "written before, while it was away and after, byte-exact");
-            assertEquals(0, d.stop(), d.log());
+            assertWholeAndServing(d, "back", data, out, "written before, while it was away and after, byte-exact");
         }
         assertNoMismatches(members);
     }
@@ -204,6 +197,16 @@ class ComeBackAfterFailureIT {
         long counted = Long.parseLong(d.awaitLog(FINISHED, 60).group(2));
         System.out.printf("%s: %d of %d member sectors recovered%n", what, counted, MEMBER_BYTES / 512);
         assertTrue(counted > 0 && counted <= 2 * BITMAP_CHUNK / 512, "only the bitmap-dirty chunks: " + counted);
+    }
+
+    /** The array is whole again, serves {@code data} byte-exact, and stops clean. */
+    private static void assertWholeAndServing(DaemonProcess d, String export, byte[] data, Path out, String what)
+            throws Exception {
+        String detail = d.raid5("detail", export).requireOk().out();
+        assertFalse(detail.contains("degraded"), detail);
+        Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri(export), out.toString()).requireOk();
+        assertArrayEquals(data, Files.readAllBytes(out), what);
+        assertEquals(0, d.stop(), d.log());
     }
 
     private static void assertNoMismatches(List<Path> members) throws Exception {
