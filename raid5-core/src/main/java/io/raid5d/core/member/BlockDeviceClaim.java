@@ -83,7 +83,7 @@ final class BlockDeviceClaim implements Closeable {
         return MemberOpenException.Reason.IO_ERROR;
     }
 
-    private static String describe(int errno) {
+    static String describe(int errno) {
         Errno e = Errno.valueOf(errno);
         return e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name() + ": " + e.description();
     }

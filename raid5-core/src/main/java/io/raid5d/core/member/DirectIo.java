@@ -51,6 +51,58 @@ final class DirectIo {
                 && b.alignmentOffset(b.position(), align) == 0;
     }
 
+    /** Whether every buffer of a vectored request may go to the device as it is (see {@link NativeFile}). */
+    boolean aligned(ByteBuffer[] bufs, long offset) {
+        if ((offset & (align - 1)) != 0) {
+            return false;
+        }
+        for (ByteBuffer b : bufs) {
+            if (!aligned(b, 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A scattering read whose buffers are not all aligned: one device read into the bounce buffer, copied out. */
+    void read(long offset, ByteBuffer[] dsts) throws IOException {
+        long length = 0;
+        for (ByteBuffer b : dsts) {
+            length += b.remaining();
+        }
+        long start = offset & -align;
+        long end = (offset + length + align - 1) & -align;
+        ByteBuffer b = bounce((int) (end - start));
+        ChannelIo.readFully(channel, b, start, path);
+        int at = (int) (offset - start);
+        for (ByteBuffer dst : dsts) {
+            int n = dst.remaining();
+            dst.put(b.limit(at + n).position(at));
+            at += n;
+        }
+    }
+
+    /** A gathering write whose buffers are not all aligned: copied into the bounce buffer, one device write. */
+    void write(long offset, ByteBuffer[] srcs) throws IOException {
+        long length = 0;
+        for (ByteBuffer b : srcs) {
+            length += b.remaining();
+        }
+        long start = offset & -align;
+        long end = (offset + length + align - 1) & -align;
+        ByteBuffer b = bounce((int) (end - start));
+        if (start != offset || end != offset + length) {
+            ChannelIo.readFully(channel, b, start, path);
+            b.clear().limit((int) (end - start));
+        }
+        b.position((int) (offset - start));
+        for (ByteBuffer src : srcs) {
+            b.put(src);
+        }
+        b.clear().limit((int) (end - start));
+        ChannelIo.writeFully(channel, b, start);
+    }
+
     void read(long offset, ByteBuffer dst) throws IOException {
         if (aligned(dst, offset)) {
             ChannelIo.readFully(channel, dst, offset, path);

@@ -33,15 +33,17 @@ public final class FileMemberDevice implements MemberDevice {
     private final boolean blockDevice;
     private final boolean readOnly;
     private final DirectIo direct; // null: buffered (through the page cache)
+    private final NativeFile vectored; // null: vectored requests loop over their buffers (members opened for inspection)
 
     FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
                      boolean blockDevice, boolean readOnly) {
-        this(path, channel, hold, sizeBytes, blockDevice, readOnly, null);
+        this(path, channel, hold, sizeBytes, blockDevice, readOnly, null, null);
     }
 
     FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
-                     boolean blockDevice, boolean readOnly, DirectIo direct) {
+                     boolean blockDevice, boolean readOnly, DirectIo direct, NativeFile vectored) {
         this.direct = direct;
+        this.vectored = vectored;
         this.path = path;
         this.channel = channel;
         this.hold = hold;
@@ -95,6 +97,50 @@ public final class FileMemberDevice implements MemberDevice {
     }
 
     @Override
+    public void read(long offset, ByteBuffer[] dsts) throws IOException {
+        checkRange("read", offset, remaining(dsts));
+        if (vectored != null && allDirect(dsts) && (direct == null || direct.aligned(dsts, offset))) {
+            vectored.read(offset, dsts);
+        } else if (direct != null) {
+            direct.read(offset, dsts);
+        } else {
+            MemberDevice.super.read(offset, dsts);
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer[] srcs) throws IOException {
+        if (readOnly) {
+            throw new IOException(path + ": opened read-only, cannot write at offset " + offset);
+        }
+        checkRange("write", offset, remaining(srcs));
+        if (vectored != null && allDirect(srcs) && (direct == null || direct.aligned(srcs, offset))) {
+            vectored.write(offset, srcs);
+        } else if (direct != null) {
+            direct.write(offset, srcs);
+        } else {
+            MemberDevice.super.write(offset, srcs);
+        }
+    }
+
+    private static long remaining(ByteBuffer[] bufs) {
+        long n = 0;
+        for (ByteBuffer b : bufs) {
+            n += b.remaining();
+        }
+        return n;
+    }
+
+    private static boolean allDirect(ByteBuffer[] bufs) {
+        for (ByteBuffer b : bufs) {
+            if (!b.isDirect()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
     public void sync() throws IOException {
         channel.force(false);
     }
@@ -111,6 +157,17 @@ public final class FileMemberDevice implements MemberDevice {
         } catch (Exception e) {
             failure = new IOException(path + ": releasing the exclusive hold failed", e);
         }
+        if (vectored != null) {
+            try {
+                vectored.close();
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         try {
             channel.close();
         } catch (IOException e) {
@@ -125,7 +182,7 @@ public final class FileMemberDevice implements MemberDevice {
         }
     }
 
-    private void checkRange(String op, long offset, int length) throws IOException {
+    private void checkRange(String op, long offset, long length) throws IOException {
         if (offset < 0 || offset > sizeBytes - length) {
             throw new IOException(path + ": " + op + " of " + length + " bytes at offset " + offset
                     + " is outside the device (" + sizeBytes + " bytes)");

@@ -32,6 +32,29 @@ public interface MemberDevice extends Closeable {
     /** Writes all of {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position to its limit. */
     void write(long offset, ByteBuffer src) throws IOException;
 
+    /**
+     * Reads adjacent bytes at {@code offset} into {@code dsts} in order (a scattering read: one
+     * request for a run of pages held in separate buffers), advancing each to its limit.
+     */
+    default void read(long offset, ByteBuffer[] dsts) throws IOException {
+        long at = offset;
+        for (ByteBuffer b : dsts) {
+            int n = b.remaining();
+            read(at, b);
+            at += n;
+        }
+    }
+
+    /** Writes {@code srcs} in order as adjacent bytes at {@code offset} (a gathering write), advancing each to its limit. */
+    default void write(long offset, ByteBuffer[] srcs) throws IOException {
+        long at = offset;
+        for (ByteBuffer b : srcs) {
+            int n = b.remaining();
+            write(at, b);
+            at += n;
+        }
+    }
+
     /** Makes every completed write durable (fdatasync / fsync). */
     void sync() throws IOException;
 

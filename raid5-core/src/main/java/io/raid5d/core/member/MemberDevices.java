@@ -156,8 +156,14 @@ public final class MemberDevices {
                     }
                 }
             };
-            return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly,
-                    direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null);
+            try {
+                return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly,
+                        direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null,
+                        NativeFile.open(name, readOnly, direct));
+            } catch (IOException e) {
+                closeQuietly(hold, e);
+                throw e;
+            }
         } catch (MemberOpenException e) {
             closeQuietly(channel, e);
             throw e;
@@ -173,8 +179,14 @@ public final class MemberDevices {
         BlockDeviceClaim claim = BlockDeviceClaim.open(name, readOnly);
         try {
             FileChannel channel = direct ? openDirectChannel(path, name, readOnly) : openChannel(path, name, readOnly);
-            return new FileMemberDevice(name, channel, claim, claim.sizeBytes(), true, readOnly,
-                    direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null);
+            try {
+                return new FileMemberDevice(name, channel, claim, claim.sizeBytes(), true, readOnly,
+                        direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null,
+                        NativeFile.open(name, readOnly, direct));
+            } catch (IOException e) {
+                closeQuietly(channel, e);
+                throw new MemberOpenException(name, MemberOpenException.Reason.IO_ERROR, e.getMessage(), e);
+            }
         } catch (MemberOpenException e) {
             closeQuietly(claim, e);
             throw e;

@@ -1,25 +1,22 @@
 package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Full-stripe batches: a head whose data pages are all fully overwritten claims the following
  * heads that are full-stripe writes waiting on the handle or delayed list (up to
  * {@code maxBatchStripes}), computes parity for all into one pooled batch buffer, and gives each
- * member one write request for the batch's adjacent member range (the caller's buffers and the
- * parity slices as segments, adjacent views merged).
+ * member one vectored write request for the batch's adjacent member range (the caller's buffers
+ * and the parity slices as segments, adjacent views merged).
  */
 final class FullStripeBatch {
     private static final int PAGE = StripeEngine.PAGE;
 
     private final StripeCache cache;
-    private final MemberIo io;
+    private final MemberQueues queues;
     private final MemberSet members;
     private final StripeMetrics metrics;
     private final WriteIntentGate gate;
@@ -32,11 +29,11 @@ final class FullStripeBatch {
     private final int raidDisks;
     private final int dataDisks;
 
-    FullStripeBatch(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, WriteIntentGate gate,
+    FullStripeBatch(StripeCache cache, MemberQueues queues, MemberSet members, StripeMetrics metrics, WriteIntentGate gate,
                     UnplugPolicy unplug, WritePass pass, PassCompletion passEnd, MemberFaults faults,
                     BatchBufferPool batchBuffers, int maxBatch) {
         this.cache = cache;
-        this.io = io;
+        this.queues = queues;
         this.members = members;
         this.metrics = metrics;
         this.gate = gate;
@@ -157,9 +154,7 @@ final class FullStripeBatch {
             passEnd.writesDone(batch, 0, faults.arrayFailed(), parityBuf);
             return;
         }
-        AtomicInteger left = new AtomicInteger(targets);
-        AtomicLong failedMask = new AtomicLong();
-        Throwable[] firstError = new Throwable[1];
+        PassWrites pending = new PassWrites(passEnd, batch, parityBuf, targets);
         StripeHead h0 = batch.get(0);
         long column0 = (h0.key % cache.columnsPerChunk) * PAGE;
         for (int m = 0; m < raidDisks; m++) {
@@ -201,39 +196,7 @@ final class FullStripeBatch {
                 }
             }
             segments.add(view(runBase, runPos, runLen));
-            metrics.memberWriteBytes.record((double) k * PAGE);
-            io.submit(new MemberIo.Task() {
-                @Override
-                public void run() throws IOException {
-                    long at = address;
-                    for (ByteBuffer s : segments) {
-                        int n = s.remaining();
-                        members.member(member).write(at, s);
-                        at += n;
-                    }
-                }
-
-                @Override
-                public void done(Throwable error) {
-                    if (error != null) {
-                        if (error instanceof IOException) {
-                            failedMask.getAndUpdate(v -> v | (1L << member));
-                        }
-                        synchronized (firstError) {
-                            if (firstError[0] == null) {
-                                firstError[0] = error;
-                            }
-                        }
-                    }
-                    if (left.decrementAndGet() == 0) {
-                        Throwable e;
-                        synchronized (firstError) {
-                            e = firstError[0];
-                        }
-                        passEnd.writesDone(batch, failedMask.get(), e, parityBuf);
-                    }
-                }
-            });
+            queues.write(member, address, segments.toArray(new ByteBuffer[0]), e -> pending.written(member, e));
         }
     }
 

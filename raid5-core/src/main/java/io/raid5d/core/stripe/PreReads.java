@@ -4,10 +4,14 @@ import io.raid5d.core.member.MemberSet;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The member reads a pass needs before it can go on (write pre-reads, sync-pass reads): one
- * I/O task per head reads every page marked {@code reading}; read errors are repaired as md does
+ * The member reads a pass needs before it can go on (write pre-reads, sync-pass reads): each
+ * page marked {@code reading} is queued on its member ({@link MemberQueues}, where neighbouring
+ * heads' reads merge into one request); when the last is done, read errors are repaired as md does
  * (reconstruct, write back) or fail members; then the head goes back to the handle list to be
  * planned again, or its pass fails when the array failed. The reads own the head meanwhile.
  */
@@ -15,17 +19,17 @@ final class PreReads {
     private static final int PAGE = StripeEngine.PAGE;
 
     private final StripeCache cache;
-    private final MemberIo io;
+    private final MemberQueues queues;
     private final MemberSet members;
     private final MemberFaults faults;
     private final RequestCompletion completion;
     private final PassCompletion passEnd;
     private final int raidDisks;
 
-    PreReads(StripeCache cache, MemberIo io, MemberSet members, MemberFaults faults, RequestCompletion completion,
+    PreReads(StripeCache cache, MemberQueues queues, MemberSet members, MemberFaults faults, RequestCompletion completion,
              PassCompletion passEnd) {
         this.cache = cache;
-        this.io = io;
+        this.queues = queues;
         this.members = members;
         this.faults = faults;
         this.completion = completion;
@@ -33,37 +37,58 @@ final class PreReads {
         this.raidDisks = members.geometry().raidDisks();
     }
 
+    /** Queues a read of every page of {@code sh} marked {@code reading}; the last one to finish goes on with the pass. */
     void submitReads(StripeHead sh) {
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
-        io.submit(new MemberIo.Task() {
-            long failedMask; // members whose read failed
-            Throwable firstError;
-
-            @Override
-            public void run() {
-                for (int m = 0; m < raidDisks; m++) {
-                    Dev d = sh.devs[m];
-                    if (d.reading) {
-                        try {
-                            members.member(m).read(members.rowAddress(m, sh.row) + column, d.pageView());
-                        } catch (IOException | RuntimeException e) {
-                            failedMask |= 1L << m;
-                            if (firstError == null) {
-                                firstError = e;
-                            }
-                        }
-                    }
-                }
+        int count = 0;
+        for (int m = 0; m < raidDisks; m++) {
+            if (sh.devs[m].reading) {
+                count++;
             }
-
-            @Override
-            public void done(Throwable error) {
-                if (error == null && failedMask != 0) {
-                    error = repairReadErrors(sh, failedMask, firstError);
-                }
-                readsDone(sh, error);
+        }
+        if (count == 0) {
+            readsDone(sh, null);
+            return;
+        }
+        HeadReads reads = new HeadReads(sh, count);
+        for (int m = 0; m < raidDisks; m++) {
+            Dev d = sh.devs[m];
+            if (d.reading) {
+                int member = m;
+                queues.read(m, members.rowAddress(m, sh.row) + column, d.pageView(), e -> reads.pageDone(member, e));
             }
-        });
+        }
+    }
+
+    /** One head's outstanding page reads; the last completion (any I/O thread) finishes them. */
+    private final class HeadReads {
+        private final StripeHead sh;
+        private final AtomicInteger left;
+        private final AtomicLong failedMask = new AtomicLong(); // members whose read failed
+        private final AtomicReference<Throwable> firstError = new AtomicReference<>();
+        private volatile Throwable notIssued; // the pool refused a read: the array is stopping
+
+        HeadReads(StripeHead sh, int count) {
+            this.sh = sh;
+            this.left = new AtomicInteger(count);
+        }
+
+        void pageDone(int member, Throwable error) {
+            if (error instanceof MemberQueues.NotIssued) {
+                notIssued = error.getCause();
+            } else if (error != null) {
+                failedMask.getAndUpdate(v -> v | (1L << member));
+                firstError.compareAndSet(null, error);
+            }
+            if (left.decrementAndGet() > 0) {
+                return;
+            }
+            Throwable outcome = notIssued;
+            if (outcome == null && failedMask.get() != 0) {
+                outcome = repairReadErrors(sh, failedMask.get(), firstError.get());
+            }
+            readsDone(sh, outcome);
+        }
     }
 
     /**

@@ -76,12 +76,13 @@ public final class StripeEngine implements AutoCloseable {
         BatchBufferPool batchBuffers = new BatchBufferPool(config.maxBatchStripes(), config.workerThreads() * 2);
         this.gate = new WriteIntentGate(log, unplug);
         PassCompletion passEnd = new PassCompletion(cache, completion, faults, gate, members, batchBuffers);
-        WritePass pass = new WritePass(cache, io, members, metrics, passEnd);
-        FullStripeBatch batch = new FullStripeBatch(cache, io, members, metrics, gate, unplug, pass, passEnd, faults,
+        MemberQueues queues = new MemberQueues(io, members, metrics, MemberQueues.QUEUE_DEPTH);
+        WritePass pass = new WritePass(cache, queues, members, metrics, passEnd);
+        FullStripeBatch batch = new FullStripeBatch(cache, queues, members, metrics, gate, unplug, pass, passEnd, faults,
                 batchBuffers, config.maxBatchStripes());
-        PreReads preReads = new PreReads(cache, io, members, faults, completion, passEnd);
+        PreReads preReads = new PreReads(cache, queues, members, faults, completion, passEnd);
         this.writes = new WritePlanner(cache, members, gate, metrics, faults, unplug, preReads, pass, batch, passEnd);
-        SyncPass syncs = new SyncPass(cache, io, members, metrics, faults, preReads, passEnd, completion);
+        SyncPass syncs = new SyncPass(cache, queues, members, metrics, faults, preReads, passEnd, completion);
         this.reads = new ReadPath(cache, io, members, metrics, admission);
         log.onBatchWritten(unplug::batchWritten);
         this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs);

@@ -24,7 +24,8 @@ import java.util.function.ToDoubleFunction;
  * raid5.stripe.writes{method=rmw|rcw}  counter  write passes by method, per stripe head
  * raid5.stripe.prereads           counter  member pages read before a write
  * raid5.stripe.batch.stripes      summary  stripe heads per full-stripe batch
- * raid5.member.write.bytes        summary  bytes per member write request (coalesced run)
+ * raid5.member.write.bytes        summary  bytes per member write request (merged run)
+ * raid5.member.read.bytes         summary  bytes per member read request of a stripe pass (merged run)
  * raid5.stripe.cache.hits/misses  counter  read pages served from the cache / from members
  * </pre>
  */
@@ -39,6 +40,7 @@ public final class StripeMetrics {
     final Counter misses;
     final DistributionSummary batchStripes;
     final DistributionSummary memberWriteBytes;
+    final DistributionSummary memberReadBytes;
 
     StripeMetrics(MeterRegistry registry, String array, StripeCache cache) {
         this.registry = registry;
@@ -57,6 +59,8 @@ public final class StripeMetrics {
                 .description("stripe heads per full-stripe write batch").register(registry));
         memberWriteBytes = add(DistributionSummary.builder("raid5.member.write.bytes").tags(tags).baseUnit("bytes")
                 .description("bytes per member write request").register(registry));
+        memberReadBytes = add(DistributionSummary.builder("raid5.member.read.bytes").tags(tags).baseUnit("bytes")
+                .description("bytes per member read request of a stripe pass (merged run)").register(registry));
         gauge("raid5.stripe.cache.size", tags, cache, c -> c.cacheSize);
         gauge("raid5.stripe.active", tags, cache, c -> c.activeCount);
         gauge("raid5.stripe.inactive", tags, cache, c -> c.inactiveCount);
@@ -114,5 +118,9 @@ public final class StripeMetrics {
 
     public DistributionSummary memberWriteBytes() {
         return memberWriteBytes;
+    }
+
+    public DistributionSummary memberReadBytes() {
+        return memberReadBytes;
     }
 }

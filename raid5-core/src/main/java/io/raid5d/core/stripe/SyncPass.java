@@ -2,10 +2,12 @@ package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.parity.Parity;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Sync passes on one head (resync, check, repair, rebuild, degraded fetch; see
@@ -18,7 +20,7 @@ final class SyncPass {
     private static final int PAGE_SECTORS = StripeEngine.PAGE_SECTORS;
 
     private final StripeCache cache;
-    private final MemberIo io;
+    private final MemberQueues queues;
     private final MemberSet members;
     private final StripeMetrics metrics;
     private final MemberFaults faults;
@@ -29,10 +31,10 @@ final class SyncPass {
     private final int dataDisks;
     private final ThreadLocal<ByteBuffer> syncScratch = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(PAGE));
 
-    SyncPass(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, MemberFaults faults,
+    SyncPass(StripeCache cache, MemberQueues queues, MemberSet members, StripeMetrics metrics, MemberFaults faults,
              PreReads preReads, PassCompletion passEnd, RequestCompletion completion) {
         this.cache = cache;
-        this.io = io;
+        this.queues = queues;
         this.members = members;
         this.metrics = metrics;
         this.faults = faults;
@@ -120,36 +122,55 @@ final class SyncPass {
         try (StripeCache.Locked locked = cache.locked()) {
             sh.disown();
         }
-        io.submit(new MemberIo.Task() {
-            int failedRole = -1;
-            Throwable failure;
+        int[] targets = parityToo && rebuildRole >= 0 ? new int[] {sh.parityMember, rebuildRole}
+                : new int[] {parityToo ? sh.parityMember : rebuildRole};
+        SyncWrites writes = new SyncWrites(sh, found, rebuildRole, targets.length);
+        for (int role : targets) {
+            queues.write(role, members.rowAddress(role, sh.row) + column, sh.devs[role].pageView(),
+                    e -> writes.written(role, e));
+        }
+    }
 
-            @Override
-            public void run() {
-                int[] targets = {parityToo ? sh.parityMember : -1, rebuildRole};
-                for (int role : targets) {
-                    if (role < 0) {
-                        continue;
-                    }
-                    try {
-                        members.member(role).write(members.rowAddress(role, sh.row) + column, sh.devs[role].pageView());
-                        metrics.memberWriteBytes.record(PAGE);
-                    } catch (IOException | RuntimeException e) {
-                        failedRole = role;
-                        failure = e;
-                    }
+    /** The parity and/or rebuilt page writes of one sync pass; the last completion ends the pass. */
+    private final class SyncWrites {
+        private final StripeHead sh;
+        private final long mismatched;
+        private final int rebuildRole;
+        private final AtomicInteger left;
+        private final AtomicLong failedMask = new AtomicLong(); // roles whose write failed
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile Throwable notIssued;
+
+        SyncWrites(StripeHead sh, long mismatched, int rebuildRole, int count) {
+            this.sh = sh;
+            this.mismatched = mismatched;
+            this.rebuildRole = rebuildRole;
+            this.left = new AtomicInteger(count);
+        }
+
+        void written(int role, Throwable error) {
+            if (error instanceof MemberQueues.NotIssued) {
+                notIssued = error.getCause();
+            } else if (error != null) {
+                failure.compareAndSet(null, error);
+                failedMask.getAndUpdate(v -> v | (1L << role));
+            }
+            if (left.decrementAndGet() > 0) {
+                return;
+            }
+            Throwable outcome = notIssued;
+            long failed = failedMask.get();
+            for (int m = 0; m < raidDisks; m++) {
+                if ((failed & (1L << m)) != 0) {
+                    faults.failMember(m, failure.get());
                 }
             }
-
-            @Override
-            public void done(Throwable error) {
-                if (failedRole >= 0) {
-                    faults.failMember(failedRole, failure);
-                    error = members.failed() ? faults.arrayFailed() : null;
-                }
-                syncDone(sh, found, rebuildRole >= 0 && failedRole != rebuildRole ? PAGE_SECTORS : 0, error);
+            if (failed != 0 && outcome == null && members.failed()) {
+                outcome = faults.arrayFailed();
             }
-        });
+            boolean rebuilt = rebuildRole >= 0 && (failed & (1L << rebuildRole)) == 0;
+            syncDone(sh, mismatched, rebuilt ? PAGE_SECTORS : 0, outcome);
+        }
     }
 
     private void syncDone(StripeHead sh, long mismatched, long rebuilt, Throwable error) {

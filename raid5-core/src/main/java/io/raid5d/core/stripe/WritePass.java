@@ -2,30 +2,29 @@ package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.parity.Parity;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
  * A planned write pass on a head whose reads are done: drains the pending pieces into the pass,
  * computes the new parity (read-modify-write or reconstruct-write) and writes the changed pages
- * and parity (one I/O task). {@link FullStripeBatch} uses the same steps for each of its heads.
+ * and parity (queued on the members, where neighbouring passes' writes merge). {@link FullStripeBatch} uses the same steps for each of its heads.
  * The pass owner owns the pass fields and the bytes of pages that are not up to date.
  */
 final class WritePass {
     private static final int PAGE = StripeEngine.PAGE;
 
     private final StripeCache cache;
-    private final MemberIo io;
+    private final MemberQueues queues;
     private final MemberSet members;
     private final StripeMetrics metrics;
     private final PassCompletion passEnd;
     private final int raidDisks;
     private final int dataDisks;
 
-    WritePass(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, PassCompletion passEnd) {
+    WritePass(StripeCache cache, MemberQueues queues, MemberSet members, StripeMetrics metrics, PassCompletion passEnd) {
         this.cache = cache;
-        this.io = io;
+        this.queues = queues;
         this.members = members;
         this.metrics = metrics;
         this.passEnd = passEnd;
@@ -111,59 +110,32 @@ final class WritePass {
         }
     }
 
-    /** One head's write pass: compute parity, write the changed pages and parity in one I/O task. */
+    /** One head's write pass: compute parity, queue the changed pages' and the parity's writes. */
     void computeAndWrite(StripeHead sh) {
         compute(sh, new ByteBuffer[dataDisks]);
         try (StripeCache.Locked locked = cache.locked()) {
             markComputed(sh);
             sh.disown();
         }
-        int writes = 1;
+        int writes = 0;
         for (int m = 0; m < raidDisks; m++) {
-            if (m != sh.parityMember && sh.devs[m].writing != null) {
-                writes++;
+            if ((m == sh.parityMember || sh.devs[m].writing != null) && members.writable(m)) {
+                writes++; // a lost member is skipped: its data lives on in parity
             }
         }
-        int[] who = new int[writes];
-        ByteBuffer[] what = new ByteBuffer[writes];
-        int k = 0;
-        for (int m = 0; m < raidDisks; m++) {
-            Dev d = sh.devs[m];
-            if (m == sh.parityMember) {
-                who[k] = m;
-                what[k++] = sh.parityOut;
-            } else if (d.writing != null) {
-                who[k] = m;
-                what[k++] = d.src;
-            }
+        if (writes == 0) {
+            passEnd.writesDone(List.of(sh), 0, null, null);
+            return;
         }
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
-        io.submit(new MemberIo.Task() {
-            long failedMask; // members whose write failed (the others are still written)
-            Throwable firstError;
-
-            @Override
-            public void run() {
-                for (int i = 0; i < who.length; i++) {
-                    if (!members.writable(who[i])) {
-                        continue; // lost: its data lives on in parity
-                    }
-                    try {
-                        members.member(who[i]).write(members.rowAddress(who[i], sh.row) + column, what[i].duplicate());
-                        metrics.memberWriteBytes.record(PAGE);
-                    } catch (IOException | RuntimeException e) {
-                        failedMask |= 1L << who[i];
-                        if (firstError == null) {
-                            firstError = e;
-                        }
-                    }
-                }
+        PassWrites pending = new PassWrites(passEnd, List.of(sh), null, writes);
+        for (int m = 0; m < raidDisks; m++) {
+            Dev d = sh.devs[m];
+            if ((m == sh.parityMember || d.writing != null) && members.writable(m)) {
+                int role = m;
+                ByteBuffer src = (m == sh.parityMember ? sh.parityOut : d.src).duplicate();
+                queues.write(m, members.rowAddress(m, sh.row) + column, src, e -> pending.written(role, e));
             }
-
-            @Override
-            public void done(Throwable error) {
-                passEnd.writesDone(List.of(sh), failedMask, error != null ? error : firstError, null);
-            }
-        });
+        }
     }
 }
