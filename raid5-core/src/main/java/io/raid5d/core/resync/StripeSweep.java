@@ -1,6 +1,7 @@
 package io.raid5d.core.resync;
 
 import io.raid5d.core.geometry.Geometry;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
@@ -22,7 +23,10 @@ import java.util.logging.Logger;
  */
 public final class StripeSweep {
     private static final Logger LOG = Logger.getLogger(StripeSweep.class.getName());
+    /** Stripe heads per window: 256 KiB of every member, merged by the member queues into large requests. */
     private static final int STRIPES_PER_WINDOW = 64;
+    /** Windows queued at once: 128 heads, half of md's default cache, the rest stays for clients. */
+    private static final int WINDOWS_IN_FLIGHT = 2;
 
     /** One stripe's work; completes with the sectors it counted (mismatches, or sectors rebuilt). */
     @FunctionalInterface
@@ -88,43 +92,65 @@ public final class StripeSweep {
         thread.start("raid5-" + what + "-" + arrayName, () -> run(firstRow));
     }
 
+    /** The stripes of rows {@code [row, endRow)} in flight together. */
+    private record Window(long endRow, CompletableFuture<Long>[] stripes) {
+        long join() {
+            long sum = 0;
+            for (CompletableFuture<Long> f : stripes) {
+                sum += f.join();
+            }
+            return sum;
+        }
+
+        void awaitQuietly() {
+            for (CompletableFuture<Long> f : stripes) {
+                try {
+                    f.join();
+                } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                    // the sweep already stops for the first error
+                }
+            }
+        }
+    }
+
     private void run(long firstRow) {
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / stripesPerRow);
         long chunkSectors = geometry.chunkSectors();
         long rows = geometry.rowCount();
         Throwable error = null;
+        ArrayDeque<Window> inFlight = new ArrayDeque<>();
+        long row = firstRow;
         try {
-            long row = firstRow;
-            while (row < rows && !thread.stopRequested()) {
-                long next = skip.applyAsLong(row * chunkSectors);
-                if (next == Long.MAX_VALUE) {
-                    row = rows;
+            while (true) {
+                // keep WINDOWS_IN_FLIGHT windows queued, so the members never wait for the sweep
+                while (inFlight.size() < WINDOWS_IN_FLIGHT && row < rows && !thread.stopRequested()) {
+                    long next = skip.applyAsLong(row * chunkSectors);
+                    long nextRow = next == Long.MAX_VALUE ? rows : Math.max(row, next / chunkSectors);
+                    if (nextRow >= rows) {
+                        row = rows;
+                        break;
+                    }
+                    row = nextRow;
+                    long limit = Math.min(rows, row + rowsPerWindow);
+                    long endRow = row + 1;
+                    while (endRow < limit && skip.applyAsLong(endRow * chunkSectors) < (endRow + 1) * chunkSectors) {
+                        endRow++; // the window holds only rows worth doing
+                    }
+                    int count = (int) ((endRow - row) * stripesPerRow);
+                    @SuppressWarnings("unchecked")
+                    CompletableFuture<Long>[] stripes = new CompletableFuture[count];
+                    for (int i = 0; i < count; i++) {
+                        stripes[i] = action.run(row * stripesPerRow + i);
+                    }
+                    inFlight.add(new Window(endRow, stripes));
+                    row = endRow;
+                }
+                Window oldest = inFlight.poll();
+                if (oldest == null) {
                     break;
                 }
-                long nextRow = Math.max(row, next / chunkSectors);
-                if (nextRow >= rows) {
-                    row = rows;
-                    break;
-                }
-                row = nextRow;
-                long limit = Math.min(rows, row + rowsPerWindow);
-                long endRow = row + 1;
-                while (endRow < limit && skip.applyAsLong(endRow * chunkSectors) < (endRow + 1) * chunkSectors) {
-                    endRow++; // the window holds only rows worth doing
-                }
-                int count = (int) ((endRow - row) * stripesPerRow);
-                @SuppressWarnings("unchecked")
-                CompletableFuture<Long>[] window = new CompletableFuture[count];
-                for (int i = 0; i < count; i++) {
-                    window[i] = action.run(row * stripesPerRow + i);
-                }
-                long sum = 0;
-                for (CompletableFuture<Long> f : window) {
-                    sum += f.join();
-                }
-                counted += sum;
-                doneSectors = endRow * chunkSectors;
-                row = endRow;
+                counted += oldest.join();
+                doneSectors = oldest.endRow() * chunkSectors;
                 progress.advanced(doneSectors, counted);
                 throttle();
             }
@@ -139,6 +165,9 @@ public final class StripeSweep {
             error = e;
             LOG.log(Level.SEVERE, "array " + arrayName + ": " + what + " failed", e);
         } finally {
+            for (Window w : inFlight) {
+                w.awaitQuietly(); // nothing of the sweep is in flight once it reports its end
+            }
             boolean stopped = thread.stopRequested() && doneSectors < geometry.memberSectors();
             long c = counted;
             LOG.info(() -> "array " + arrayName + ": " + what + (stopped ? " stopped" : " finished") + " at sector "

@@ -2,83 +2,151 @@ package io.raid5d.core.stripe;
 
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.geometry.Geometry;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Array reads: on an I/O thread, pages an up-to-date head holds are copied (cache hits), the
- * rest read straight from the data members, adjacent pages in one read; pages of a lost member,
- * or ones whose read failed, become {@link SyncRequest#FETCH} passes through the cache.
+ * Array reads: pages an up-to-date head holds are copied (cache hits), the rest read straight
+ * from the data members through their queues, adjacent pages in one request, every member at
+ * once; pages of a lost member, or ones whose read failed, become {@link SyncRequest#FETCH}
+ * passes through the cache.
  */
 final class ReadPath {
 
     private final StripeCache cache;
-    private final MemberIo io;
+    private final MemberQueues queues;
     private final MemberSet members;
     private final Geometry geometry;
     private final StripeMetrics metrics;
     private final RequestAdmission admission;
 
-    ReadPath(StripeCache cache, MemberIo io, MemberSet members, StripeMetrics metrics, RequestAdmission admission) {
+    ReadPath(StripeCache cache, MemberQueues queues, MemberSet members, StripeMetrics metrics, RequestAdmission admission) {
         this.cache = cache;
-        this.io = io;
+        this.queues = queues;
         this.members = members;
         this.geometry = members.geometry();
         this.metrics = metrics;
         this.admission = admission;
     }
 
-    /** Reads array bytes into {@code dst} (position to limit; the caller's buffer is not moved). */
+    /**
+     * Reads array bytes into {@code dst} (position to limit; the caller's buffer is not moved).
+     * Cache hits are copied here, under the lock (the caller's thread); the rest is queued on the
+     * members, one request per run of adjacent pages on a member, all members at once; pages of
+     * a lost member are fetched through the cache meanwhile.
+     */
     CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
         ByteBuffer view = dst.duplicate();
-        io.submit(new MemberIo.Task() {
-            List<SyncRequest> fetches; // pages that must come through the cache (lost member, read error)
-
-            @Override
-            public void run() throws IOException {
-                fetches = readNow(offset, view);
-            }
-
-            @Override
-            public void done(Throwable error) {
-                if (error != null || fetches == null || fetches.isEmpty()) {
-                    RequestCompletion.complete(f, error);
-                    return;
-                }
-                CompletableFuture<?>[] parts = new CompletableFuture<?>[fetches.size()];
-                for (int i = 0; i < parts.length; i++) {
-                    SyncRequest s = fetches.get(i);
-                    admission.submit(s);
-                    parts[i] = s.future;
-                }
-                CompletableFuture.allOf(parts).whenComplete((v, e) -> RequestCompletion.complete(f,
-                        e instanceof CompletionException && e.getCause() != null ? e.getCause() : e));
-            }
-        });
-        return f;
+        Plan plan = plan(offset, view);
+        if (plan.runs == 0 && plan.fetches == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        ArrayRead read = new ArrayRead(offset, view, plan.runs + (plan.fetches == null ? 0 : plan.fetches.size()));
+        if (plan.fetches != null) {
+            read.fetch(plan.fetches);
+        }
+        for (int i = 0; i < plan.runs; i++) {
+            int dstPos = plan.runDst[i];
+            int len = plan.runLen[i];
+            queues.read(plan.runMember[i], plan.runAddress[i], view(view, dstPos, len), e -> read.runDone(dstPos, len, e));
+        }
+        return read.future;
     }
 
-    /**
-     * On an I/O thread: pages an up-to-date head holds are copied under the lock (so the head
-     * cannot be recycled meanwhile); the rest is read from the data members, adjacent pages in
-     * one read. A head's page is up to date only when it equals the member or holds newer,
-     * not yet acknowledged data, so either source returns every acknowledged write.
-     */
-    private List<SyncRequest> readNow(long offset, ByteBuffer dst) throws IOException {
-        List<SyncRequest> fetches = null;
-        int length = dst.remaining();
-        int base = dst.position();
+    /** What one array read needs: member runs (address, member, where in dst, length) and fetches through the cache. */
+    private static final class Plan {
         long[] runAddress = new long[4];
         int[] runMember = new int[4];
         int[] runDst = new int[4];
         int[] runLen = new int[4];
-        int runs = 0;
+        int runs;
+        List<SyncRequest> fetches; // pages that must come through the cache (lost member)
+
+        void add(int member, long address, int dstPos, int n) {
+            int last = runs - 1;
+            if (last >= 0 && runMember[last] == member && runAddress[last] + runLen[last] == address
+                    && runDst[last] + runLen[last] == dstPos) {
+                runLen[last] += n;
+                return;
+            }
+            if (runs == runAddress.length) {
+                runAddress = Arrays.copyOf(runAddress, runs * 2);
+                runMember = Arrays.copyOf(runMember, runs * 2);
+                runDst = Arrays.copyOf(runDst, runs * 2);
+                runLen = Arrays.copyOf(runLen, runs * 2);
+            }
+            runAddress[runs] = address;
+            runMember[runs] = member;
+            runDst[runs] = dstPos;
+            runLen[runs] = n;
+            runs++;
+        }
+    }
+
+    /** One array read in flight: its member runs and fetches; the last to end completes it (any thread). */
+    private final class ArrayRead {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        private final long offset;
+        private final ByteBuffer dst;
+        private final int base;
+        private final AtomicInteger left;
+        private final AtomicReference<Throwable> error = new AtomicReference<>();
+
+        ArrayRead(long offset, ByteBuffer dst, int parts) {
+            this.offset = offset;
+            this.dst = dst;
+            this.base = dst.position();
+            this.left = new AtomicInteger(parts);
+        }
+
+        void runDone(int dstPos, int len, Throwable e) {
+            if (e instanceof MemberQueues.NotIssued) {
+                error.compareAndSet(null, e.getCause());
+            } else if (e != null) {
+                // A read error: the stripe pass reads the pages again and repairs (or fails) the member.
+                List<SyncRequest> again = new ArrayList<>();
+                addFetches(again, offset + (dstPos - base), dst, dstPos, len);
+                left.addAndGet(again.size());
+                fetch(again);
+            }
+            partDone();
+        }
+
+        void fetch(List<SyncRequest> fetches) {
+            for (SyncRequest s : fetches) {
+                admission.submit(s);
+                s.future.whenComplete((v, e) -> {
+                    if (e != null) {
+                        error.compareAndSet(null, e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                    }
+                    partDone();
+                });
+            }
+        }
+
+        private void partDone() {
+            if (left.decrementAndGet() == 0) {
+                RequestCompletion.complete(future, error.get());
+            }
+        }
+    }
+
+    /**
+     * Under the lock: pages an up-to-date head holds are copied (so the head cannot be recycled
+     * meanwhile); the rest become member runs, or fetches for a lost member. A head's page is up
+     * to date only when it equals the member or holds newer, not yet acknowledged data, so either
+     * source returns every acknowledged write.
+     */
+    private Plan plan(long offset, ByteBuffer dst) {
+        Plan plan = new Plan();
+        int length = dst.remaining();
+        int base = dst.position();
         long hits = 0;
         long misses = 0;
         try (StripeCache.Locked locked = cache.locked()) {
@@ -95,30 +163,13 @@ final class ReadPath {
                     hits++;
                 } else if (!members.readable(member, (key + 1) * StripeEngine.PAGE_SECTORS)) {
                     // lost member: reconstructed through the cache, ordered with writes to the stripe
-                    if (fetches == null) {
-                        fetches = new ArrayList<>();
+                    if (plan.fetches == null) {
+                        plan.fetches = new ArrayList<>();
                     }
-                    fetches.add(SyncRequest.fetch(key, member, pageOffset, n, dst, base + done));
+                    plan.fetches.add(SyncRequest.fetch(key, member, pageOffset, n, dst, base + done));
                     misses++;
                 } else {
-                    long address = members.rowAddress(member, at.row) + at.inChunk;
-                    int last = runs - 1;
-                    if (last >= 0 && runMember[last] == member && runAddress[last] + runLen[last] == address
-                            && runDst[last] + runLen[last] == base + done) {
-                        runLen[last] += n;
-                    } else {
-                        if (runs == runAddress.length) {
-                            runAddress = Arrays.copyOf(runAddress, runs * 2);
-                            runMember = Arrays.copyOf(runMember, runs * 2);
-                            runDst = Arrays.copyOf(runDst, runs * 2);
-                            runLen = Arrays.copyOf(runLen, runs * 2);
-                        }
-                        runAddress[runs] = address;
-                        runMember[runs] = member;
-                        runDst[runs] = base + done;
-                        runLen[runs] = n;
-                        runs++;
-                    }
+                    plan.add(member, members.rowAddress(member, at.row) + at.inChunk, base + done, n);
                     misses++;
                 }
                 done += n;
@@ -130,18 +181,7 @@ final class ReadPath {
         if (misses > 0) {
             metrics.misses.increment(misses);
         }
-        for (int i = 0; i < runs; i++) {
-            try {
-                members.member(runMember[i]).read(runAddress[i], view(dst, runDst[i], runLen[i]));
-            } catch (IOException e) {
-                // A read error: the stripe pass reads the pages again and repairs (or fails) the member.
-                if (fetches == null) {
-                    fetches = new ArrayList<>();
-                }
-                addFetches(fetches, offset + (runDst[i] - base), dst, runDst[i], runLen[i]);
-            }
-        }
-        return fetches;
+        return plan;
     }
 
     /** Cuts array bytes {@code [offset, offset+len)} into per-page fetch requests that land at {@code dst[dstPos..]}. */
