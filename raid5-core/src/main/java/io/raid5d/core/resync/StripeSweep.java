@@ -170,8 +170,11 @@ public final class StripeSweep {
             }
             boolean stopped = thread.stopRequested() && doneSectors < geometry.memberSectors();
             long c = counted;
-            LOG.info(() -> "array " + arrayName + ": " + what + (stopped ? " stopped" : " finished") + " at sector "
-                    + doneSectors + ", counted " + c);
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            double mib = (doneSectors - startedAtSector) / 2048.0;
+            LOG.info(() -> String.format("array %s: %s %s at sector %d, counted %d (%.0f MiB per member in %.2f s: %.1f MiB/s)",
+                    arrayName, what, stopped ? "stopped" : "finished", doneSectors, c, mib, seconds,
+                    seconds > 0 ? mib / seconds : 0.0));
             progress.finished(doneSectors, counted, stopped, error);
         }
     }
