@@ -2,6 +2,7 @@ package io.raid5d.core.resync;
 
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.WriteIntentLog;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
@@ -46,6 +47,7 @@ public final class ParityResync {
     }
 
     private void run(long firstRow) {
+        long startNanos = System.nanoTime();
         int perRow = sync.stripesPerRow();
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / perRow);
         long rowSectors = geometry.chunkSectors();
@@ -58,21 +60,35 @@ public final class ParityResync {
                 boolean completed = false;
                 try {
                     long endRow = range.end() / rowSectors;
-                    for (long row = range.start() / rowSectors; row < endRow && !thread.stopRequested(); row += rowsPerWindow) {
-                        long windowEnd = Math.min(endRow, row + rowsPerWindow);
-                        int count = (int) ((windowEnd - row) * perRow);
-                        @SuppressWarnings("unchecked")
-                        CompletableFuture<Long>[] window = new CompletableFuture[count];
-                        for (int i = 0; i < count; i++) {
-                            window[i] = sync.sync(row * perRow + i, true);
+                    long row = range.start() / rowSectors;
+                    ArrayDeque<SweepWindow> inFlight = new ArrayDeque<>();
+                    try {
+                        while (true) {
+                            while (inFlight.size() < SweepWindow.IN_FLIGHT && row < endRow && !thread.stopRequested()) {
+                                long windowEnd = Math.min(endRow, row + rowsPerWindow);
+                                int count = (int) ((windowEnd - row) * perRow);
+                                @SuppressWarnings("unchecked")
+                                CompletableFuture<Long>[] window = new CompletableFuture[count];
+                                for (int i = 0; i < count; i++) {
+                                    window[i] = sync.sync(row * perRow + i, true);
+                                }
+                                inFlight.add(new SweepWindow(windowEnd, window));
+                                row = windowEnd;
+                            }
+                            SweepWindow oldest = inFlight.poll();
+                            if (oldest == null) {
+                                break;
+                            }
+                            repaired += oldest.join();
+                            syncedSectors += (long) oldest.stripes().length / perRow * rowSectors;
+                            advance(oldest.endRow() * rowSectors);
                         }
-                        for (CompletableFuture<Long> f : window) {
-                            repaired += f.join();
+                    } finally {
+                        for (SweepWindow w : inFlight) {
+                            w.awaitQuietly(); // nothing of the resync is in flight once it ends
                         }
-                        syncedSectors += (windowEnd - row) * rowSectors;
-                        advance(windowEnd * rowSectors);
                     }
-                    completed = !thread.stopRequested();
+                    completed = row >= endRow;
                 } finally {
                     sync.endRange(range, !completed);
                 }
@@ -83,8 +99,11 @@ public final class ParityResync {
                 advance(limit); // what no range named needed no sync: the bitmap says it is clean
                 finished = true;
                 sync.syncedBelow(Long.MAX_VALUE);
-                LOG.info(() -> "array " + arrayName + ": resync finished: " + syncedSectors + " of " + limit
-                        + " member sectors needed it, " + fixed + " sectors of parity rewritten");
+                double seconds = (System.nanoTime() - startNanos) / 1e9;
+                double mib = syncedSectors / 2048.0;
+                LOG.info(() -> String.format("array %s: resync finished: %d of %d member sectors needed it, %d sectors of"
+                        + " parity rewritten (%.0f MiB per member in %.2f s: %.1f MiB/s)", arrayName, syncedSectors, limit,
+                        fixed, mib, seconds, seconds > 0 ? mib / seconds : 0.0));
             }
         } catch (CompletionException e) {
             LOG.log(Level.SEVERE, "array " + arrayName + ": resync stopped by an I/O error at sector " + doneSectors,

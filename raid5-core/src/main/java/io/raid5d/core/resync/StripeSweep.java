@@ -25,8 +25,6 @@ public final class StripeSweep {
     private static final Logger LOG = Logger.getLogger(StripeSweep.class.getName());
     /** Stripe heads per window: 256 KiB of every member, merged by the member queues into large requests. */
     private static final int STRIPES_PER_WINDOW = 64;
-    /** Windows queued at once: 128 heads, half of md's default cache, the rest stays for clients. */
-    private static final int WINDOWS_IN_FLIGHT = 2;
 
     /** One stripe's work; completes with the sectors it counted (mismatches, or sectors rebuilt). */
     @FunctionalInterface
@@ -92,38 +90,17 @@ public final class StripeSweep {
         thread.start("raid5-" + what + "-" + arrayName, () -> run(firstRow));
     }
 
-    /** The stripes of rows {@code [row, endRow)} in flight together. */
-    private record Window(long endRow, CompletableFuture<Long>[] stripes) {
-        long join() {
-            long sum = 0;
-            for (CompletableFuture<Long> f : stripes) {
-                sum += f.join();
-            }
-            return sum;
-        }
-
-        void awaitQuietly() {
-            for (CompletableFuture<Long> f : stripes) {
-                try {
-                    f.join();
-                } catch (CompletionException | java.util.concurrent.CancellationException e) {
-                    // the sweep already stops for the first error
-                }
-            }
-        }
-    }
-
     private void run(long firstRow) {
         int rowsPerWindow = Math.max(1, STRIPES_PER_WINDOW / stripesPerRow);
         long chunkSectors = geometry.chunkSectors();
         long rows = geometry.rowCount();
         Throwable error = null;
-        ArrayDeque<Window> inFlight = new ArrayDeque<>();
+        ArrayDeque<SweepWindow> inFlight = new ArrayDeque<>();
         long row = firstRow;
         try {
             while (true) {
-                // keep WINDOWS_IN_FLIGHT windows queued, so the members never wait for the sweep
-                while (inFlight.size() < WINDOWS_IN_FLIGHT && row < rows && !thread.stopRequested()) {
+                // keep SweepWindow.IN_FLIGHT windows queued, so the members never wait for the sweep
+                while (inFlight.size() < SweepWindow.IN_FLIGHT && row < rows && !thread.stopRequested()) {
                     long next = skip.applyAsLong(row * chunkSectors);
                     long nextRow = next == Long.MAX_VALUE ? rows : Math.max(row, next / chunkSectors);
                     if (nextRow >= rows) {
@@ -142,10 +119,10 @@ public final class StripeSweep {
                     for (int i = 0; i < count; i++) {
                         stripes[i] = action.run(row * stripesPerRow + i);
                     }
-                    inFlight.add(new Window(endRow, stripes));
+                    inFlight.add(new SweepWindow(endRow, stripes));
                     row = endRow;
                 }
-                Window oldest = inFlight.poll();
+                SweepWindow oldest = inFlight.poll();
                 if (oldest == null) {
                     break;
                 }
@@ -165,7 +142,7 @@ public final class StripeSweep {
             error = e;
             LOG.log(Level.SEVERE, "array " + arrayName + ": " + what + " failed", e);
         } finally {
-            for (Window w : inFlight) {
+            for (SweepWindow w : inFlight) {
                 w.awaitQuietly(); // nothing of the sweep is in flight once it reports its end
             }
             boolean stopped = thread.stopRequested() && doneSectors < geometry.memberSectors();

@@ -5,9 +5,7 @@ import io.raid5d.core.geometry.Geometry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -152,7 +150,7 @@ final class ReadPath {
         long hits = 0;
         long misses = 0;
         try (StripeCache.Locked locked = cache.locked()) {
-            Set<Long> reconstructed = members.degraded() ? reconstructedStripes(offset, length) : Set.of();
+            int lost = members.lostRole();
             int done = 0;
             while (done < length) {
                 PageCursor at = cache.cursor.at(offset + done);
@@ -164,10 +162,12 @@ final class ReadPath {
                 if (sh != null && sh.devs[member].uptodate) {
                     dst.put(base + done, sh.devs[member].page, pageOffset, n);
                     hits++;
-                } else if (reconstructed.contains(key)) {
-                    // a lost member's page, or a page of a stripe this read reconstructs anyway: the
-                    // pass reads each member's page once for both (md reads degraded stripes
-                    // through the cache too), ordered with writes to the stripe
+                } else if (lost >= 0 && lost != geometry.parityDisk(at.row)
+                        && !members.readable(lost, (key + 1) * StripeEngine.PAGE_SECTORS)) {
+                    // a stripe whose lost page holds data: every read of it goes through the cache
+                    // (as md reads degraded stripes), so the pages read for one request are there
+                    // when a neighbouring request reconstructs the lost page, and each survivor's
+                    // page is read once; ordered with writes to the stripe
                     if (plan.fetches == null) {
                         plan.fetches = new ArrayList<>();
                     }
@@ -187,20 +187,6 @@ final class ReadPath {
             metrics.misses.increment(misses);
         }
         return plan;
-    }
-
-    /** Lock held: the stripe heads of {@code [offset, offset+length)} that hold a page of a lost member it reads. */
-    private Set<Long> reconstructedStripes(long offset, int length) {
-        Set<Long> keys = new HashSet<>();
-        int done = 0;
-        while (done < length) {
-            PageCursor at = cache.cursor.at(offset + done);
-            if (!members.readable(at.member, (at.key + 1) * StripeEngine.PAGE_SECTORS)) {
-                keys.add(at.key);
-            }
-            done += at.bytesInPage(length - done);
-        }
-        return keys;
     }
 
     /** Cuts array bytes {@code [offset, offset+len)} into per-page fetch requests that land at {@code dst[dstPos..]}. */

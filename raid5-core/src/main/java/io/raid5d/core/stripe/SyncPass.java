@@ -59,12 +59,23 @@ final class SyncPass {
                 sh.syncs = null;
             }
             lost = faults.lostFor(sh);
+            // Fetches of surviving pages alone need only those pages (md's fetch_block); a check,
+            // a rebuild or a fetch of the lost page needs every page, to compare or reconstruct.
+            boolean reconstruct = false;
+            long wanted = 0;
+            for (SyncRequest s : sh.syncing) {
+                if (s.kind == SyncRequest.FETCH && s.member != lost) {
+                    wanted |= 1L << s.member;
+                } else {
+                    reconstruct = true;
+                }
+            }
             for (int m = 0; m < raidDisks; m++) {
                 Dev d = sh.devs[m];
-                d.reading = m != lost && !d.uptodate;
+                d.reading = m != lost && !d.uptodate && (reconstruct || (wanted & (1L << m)) != 0);
                 needReads |= d.reading;
             }
-            if (!needReads && lost >= 0 && !sh.devs[lost].uptodate) {
+            if (!needReads && reconstruct && lost >= 0 && !sh.devs[lost].uptodate) {
                 sh.reconstruct(lost);
             }
             sh.startIo();
@@ -76,7 +87,7 @@ final class SyncPass {
             preReads.submitReads(sh);
             return;
         }
-        // Every page is up to date and owned by this pass.
+        // Every page the pass needs is up to date and owned by it.
         boolean check = false;
         boolean repair = false;
         boolean rebuild = false;
