@@ -157,6 +157,7 @@ final class FullStripeBatch {
         PassWrites pending = new PassWrites(passEnd, batch, parityBuf, targets);
         StripeHead h0 = batch.get(0);
         long column0 = (h0.key % cache.columnsPerChunk) * PAGE;
+        MemberQueues.Group group = queues.group();
         for (int m = 0; m < raidDisks; m++) {
             if (!members.writable(m)) {
                 continue; // lost: its data lives on in parity
@@ -196,8 +197,9 @@ final class FullStripeBatch {
                 }
             }
             segments.add(view(runBase, runPos, runLen));
-            queues.write(member, address, segments.toArray(new ByteBuffer[0]), e -> pending.written(member, e));
+            group.write(member, address, segments.toArray(new ByteBuffer[0]), e -> pending.written(member, e));
         }
+        group.submit();
     }
 
     private static ByteBuffer view(ByteBuffer base, int pos, int len) {

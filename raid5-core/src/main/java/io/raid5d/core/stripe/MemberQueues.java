@@ -93,19 +93,27 @@ final class MemberQueues {
             this.role = role;
         }
 
-        void add(Request r) {
-            boolean start;
-            synchronized (this) {
-                fifo.add(r);
-                (r.write ? writes : reads).putIfAbsent(r.address, r); // a second request at an address goes alone
-                start = dispatchers < depth;
-                if (start) {
-                    dispatchers++;
-                }
+        /** Queues {@code r}; true when it took a dispatcher place, which the caller must then run. */
+        synchronized boolean enqueue(Request r) {
+            fifo.add(r);
+            (r.write ? writes : reads).putIfAbsent(r.address, r); // a second request at an address goes alone
+            if (dispatchers < depth) {
+                dispatchers++;
+                return true;
             }
-            if (start) {
-                io.submit(dispatcher(this));
+            return false;
+        }
+
+        /** A dispatcher that found its queue empty gives its place back (true); else it goes on. */
+        synchronized boolean releaseIfEmpty() {
+            while (!fifo.isEmpty() && fifo.peek().taken) {
+                fifo.poll();
             }
+            if (fifo.isEmpty()) {
+                dispatchers--;
+                return true;
+            }
+            return false;
         }
 
         /** The oldest request and those adjacent to it, in address order; null (and one dispatcher fewer) when empty. */
@@ -188,17 +196,115 @@ final class MemberQueues {
 
     /** Reads {@code dst} (position to limit) from member {@code role} at byte {@code address}. */
     void read(int role, long address, ByteBuffer dst, Done done) {
-        queues[role].add(new Request(false, address, new ByteBuffer[] {dst}, done));
+        submitOne(role, new Request(false, address, new ByteBuffer[] {dst}, done));
     }
 
     /** Writes {@code src} (position to limit) to member {@code role} at byte {@code address}. */
     void write(int role, long address, ByteBuffer src, Done done) {
-        queues[role].add(new Request(true, address, new ByteBuffer[] {src}, done));
+        submitOne(role, new Request(true, address, new ByteBuffer[] {src}, done));
     }
 
     /** Writes {@code srcs} in order, adjacent, to member {@code role} from byte {@code address} on. */
     void write(int role, long address, ByteBuffer[] srcs, Done done) {
-        queues[role].add(new Request(true, address, srcs, done));
+        submitOne(role, new Request(true, address, srcs, done));
+    }
+
+    private void submitOne(int role, Request r) {
+        Queue q = queues[role];
+        if (q.enqueue(r)) {
+            io.submit(dispatcher(q));
+        }
+    }
+
+    /** A group of requests of one pass (or one array read), for different members. */
+    Group group() {
+        return new Group();
+    }
+
+    /**
+     * The requests of one pass, queued together: every member whose queue was idle gets its first
+     * run from ONE I/O task, in turn, as one task did all of a pass's I/O before the queues (on
+     * fast members, a hand-off per request would cost more CPU than the I/O); a member that has
+     * more queued then gets a dispatcher of its own, and busy members merge as always.
+     */
+    final class Group {
+        private final List<Queue> targets = new ArrayList<>(4);
+        private final List<Request> requests = new ArrayList<>(4);
+
+        void read(int role, long address, ByteBuffer dst, Done done) {
+            targets.add(queues[role]);
+            requests.add(new Request(false, address, new ByteBuffer[] {dst}, done));
+        }
+
+        void write(int role, long address, ByteBuffer src, Done done) {
+            targets.add(queues[role]);
+            requests.add(new Request(true, address, new ByteBuffer[] {src}, done));
+        }
+
+        void write(int role, long address, ByteBuffer[] srcs, Done done) {
+            targets.add(queues[role]);
+            requests.add(new Request(true, address, srcs, done));
+        }
+
+        /** Queues every request; the idle members' dispatching starts on one task. */
+        void submit() {
+            List<Queue> idle = enqueueAll();
+            if (idle == null) {
+                return;
+            }
+            if (idle.size() == 1) {
+                io.submit(dispatcher(idle.get(0)));
+                return;
+            }
+            List<Queue> started = idle;
+            io.submit(new MemberIo.Task() {
+                int next; // queues whose first run this task issued (the rest fail if the pool refused it)
+
+                @Override
+                public void run() {
+                    for (; next < started.size(); next++) {
+                        dispatch(started.get(next), 1);
+                    }
+                }
+
+                @Override
+                public void done(Throwable error) {
+                    if (error != null) {
+                        for (int i = next; i < started.size(); i++) {
+                            drainFailed(started.get(i), error);
+                        }
+                    }
+                }
+            });
+        }
+
+        /**
+         * On an I/O thread (which may block on members): queues every request and issues the idle
+         * members' first runs right here, with no hand-off (an array read planned on an I/O thread).
+         */
+        void submitHere() {
+            List<Queue> idle = enqueueAll();
+            if (idle != null) {
+                for (Queue q : idle) {
+                    dispatch(q, 1);
+                }
+            }
+        }
+
+        /** The queues whose dispatcher place the requests took (null: none). */
+        private List<Queue> enqueueAll() {
+            List<Queue> idle = null;
+            for (int i = 0; i < requests.size(); i++) {
+                Queue q = targets.get(i);
+                if (q.enqueue(requests.get(i))) {
+                    if (idle == null) {
+                        idle = new ArrayList<>(targets.size());
+                    }
+                    idle.add(q);
+                }
+            }
+            return idle;
+        }
     }
 
     private static boolean fits(Request r, long bytes, int buffers) {
@@ -206,25 +312,28 @@ final class MemberQueues {
     }
 
     /**
-     * A dispatcher: issues runs until its queue is empty, or hands its place back to the I/O pool
-     * after {@link #RUNS_PER_TURN} runs, so a busy member cannot keep a thread from the others.
+     * A dispatcher's turn: issues up to {@code maxRuns} runs; gives its place back when the queue is
+     * empty, else goes on as a new task at the back of the I/O pool (a dispatcher yields after
+     * {@link #RUNS_PER_TURN} runs, so a busy member cannot keep a thread from the others).
      */
-    private void dispatch(Queue q) {
-        for (int i = 0; i < RUNS_PER_TURN; i++) {
+    private void dispatch(Queue q, int maxRuns) {
+        for (int i = 0; i < maxRuns; i++) {
             List<Request> run = q.takeRun();
             if (run == null) {
-                return;
+                return; // empty: its place was given back
             }
             issue(q.role, run);
         }
-        io.submit(dispatcher(q)); // still counted in q.dispatchers
+        if (!q.releaseIfEmpty()) {
+            io.submit(dispatcher(q)); // still counted in q.dispatchers: goes on as a task of its own
+        }
     }
 
     private MemberIo.Task dispatcher(Queue q) {
         return new MemberIo.Task() {
             @Override
             public void run() {
-                dispatch(q);
+                dispatch(q, RUNS_PER_TURN);
             }
 
             @Override

@@ -51,13 +51,15 @@ final class PreReads {
             return;
         }
         HeadReads reads = new HeadReads(sh, count);
+        MemberQueues.Group group = queues.group();
         for (int m = 0; m < raidDisks; m++) {
             Dev d = sh.devs[m];
             if (d.reading) {
                 int member = m;
-                queues.read(m, members.rowAddress(m, sh.row) + column, d.pageView(), e -> reads.pageDone(member, e));
+                group.read(m, members.rowAddress(m, sh.row) + column, d.pageView(), e -> reads.pageDone(member, e));
             }
         }
+        group.submit();
     }
 
     /** One head's outstanding page reads; the last completion (any I/O thread) finishes them. */

@@ -21,14 +21,16 @@ final class ReadPath {
 
     private final StripeCache cache;
     private final MemberQueues queues;
+    private final MemberIo io;
     private final MemberSet members;
     private final Geometry geometry;
     private final StripeMetrics metrics;
     private final RequestAdmission admission;
 
-    ReadPath(StripeCache cache, MemberQueues queues, MemberSet members, StripeMetrics metrics, RequestAdmission admission) {
+    ReadPath(StripeCache cache, MemberIo io, MemberQueues queues, MemberSet members, StripeMetrics metrics, RequestAdmission admission) {
         this.cache = cache;
         this.queues = queues;
+        this.io = io;
         this.members = members;
         this.geometry = members.geometry();
         this.metrics = metrics;
@@ -37,26 +39,47 @@ final class ReadPath {
 
     /**
      * Reads array bytes into {@code dst} (position to limit; the caller's buffer is not moved).
-     * Cache hits are copied here, under the lock (the caller's thread); the rest is queued on the
-     * members, one request per run of adjacent pages on a member, all members at once; pages of
-     * a lost member are fetched through the cache meanwhile.
+     * On an I/O thread (not the caller's: a Netty event loop's time is the socket's), cache hits
+     * are copied under the lock; the rest is queued on the members, one request per run of
+     * adjacent pages on a member, and the runs of idle members are read right there; pages of a
+     * lost member are fetched through the cache meanwhile.
      */
     CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        ByteBuffer view = dst.duplicate();
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        io.submit(new MemberIo.Task() {
+            @Override
+            public void run() {
+                readHere(offset, dst.duplicate(), f);
+            }
+
+            @Override
+            public void done(Throwable error) {
+                if (error != null) {
+                    RequestCompletion.complete(f, error);
+                }
+            }
+        });
+        return f;
+    }
+
+    /** On an I/O thread: plans the read and issues the idle members' runs here (no further hand-off on fast members). */
+    private void readHere(long offset, ByteBuffer view, CompletableFuture<Void> f) {
         Plan plan = plan(offset, view);
         if (plan.runs == 0 && plan.fetches == null) {
-            return CompletableFuture.completedFuture(null);
+            RequestCompletion.complete(f, null);
+            return;
         }
-        ArrayRead read = new ArrayRead(offset, view, plan.runs + (plan.fetches == null ? 0 : plan.fetches.size()));
+        ArrayRead read = new ArrayRead(f, offset, view, plan.runs + (plan.fetches == null ? 0 : plan.fetches.size()));
         if (plan.fetches != null) {
             read.fetch(plan.fetches);
         }
+        MemberQueues.Group group = queues.group();
         for (int i = 0; i < plan.runs; i++) {
             int dstPos = plan.runDst[i];
             int len = plan.runLen[i];
-            queues.read(plan.runMember[i], plan.runAddress[i], view(view, dstPos, len), e -> read.runDone(dstPos, len, e));
+            group.read(plan.runMember[i], plan.runAddress[i], view(view, dstPos, len), e -> read.runDone(dstPos, len, e));
         }
-        return read.future;
+        group.submitHere();
     }
 
     /** What one array read needs: member runs (address, member, where in dst, length) and fetches through the cache. */
@@ -91,14 +114,15 @@ final class ReadPath {
 
     /** One array read in flight: its member runs and fetches; the last to end completes it (any thread). */
     private final class ArrayRead {
-        final CompletableFuture<Void> future = new CompletableFuture<>();
+        private final CompletableFuture<Void> future;
         private final long offset;
         private final ByteBuffer dst;
         private final int base;
         private final AtomicInteger left;
         private final AtomicReference<Throwable> error = new AtomicReference<>();
 
-        ArrayRead(long offset, ByteBuffer dst, int parts) {
+        ArrayRead(CompletableFuture<Void> future, long offset, ByteBuffer dst, int parts) {
+            this.future = future;
             this.offset = offset;
             this.dst = dst;
             this.base = dst.position();

@@ -83,7 +83,7 @@ public final class StripeEngine implements AutoCloseable {
         PreReads preReads = new PreReads(cache, queues, members, faults, completion, passEnd);
         this.writes = new WritePlanner(cache, members, gate, metrics, faults, unplug, preReads, pass, batch, passEnd);
         SyncPass syncs = new SyncPass(cache, queues, members, metrics, faults, preReads, passEnd, completion);
-        this.reads = new ReadPath(cache, queues, members, metrics, admission);
+        this.reads = new ReadPath(cache, io, queues, members, metrics, admission);
         log.onBatchWritten(unplug::batchWritten);
         this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs);
         workers.start();

@@ -136,10 +136,12 @@ final class SyncPass {
         int[] targets = parityToo && rebuildRole >= 0 ? new int[] {sh.parityMember, rebuildRole}
                 : new int[] {parityToo ? sh.parityMember : rebuildRole};
         SyncWrites writes = new SyncWrites(sh, found, rebuildRole, targets.length);
+        MemberQueues.Group group = queues.group();
         for (int role : targets) {
-            queues.write(role, members.rowAddress(role, sh.row) + column, sh.devs[role].pageView(),
+            group.write(role, members.rowAddress(role, sh.row) + column, sh.devs[role].pageView(),
                     e -> writes.written(role, e));
         }
+        group.submit();
     }
 
     /** The parity and/or rebuilt page writes of one sync pass; the last completion ends the pass. */

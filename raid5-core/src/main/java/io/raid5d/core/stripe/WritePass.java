@@ -129,13 +129,15 @@ final class WritePass {
         }
         long column = (sh.key % cache.columnsPerChunk) * PAGE;
         PassWrites pending = new PassWrites(passEnd, List.of(sh), null, writes);
+        MemberQueues.Group group = queues.group();
         for (int m = 0; m < raidDisks; m++) {
             Dev d = sh.devs[m];
             if ((m == sh.parityMember || d.writing != null) && members.writable(m)) {
                 int role = m;
                 ByteBuffer src = (m == sh.parityMember ? sh.parityOut : d.src).duplicate();
-                queues.write(m, members.rowAddress(m, sh.row) + column, src, e -> pending.written(role, e));
+                group.write(m, members.rowAddress(m, sh.row) + column, src, e -> pending.written(role, e));
             }
         }
+        group.submit();
     }
 }

@@ -48,6 +48,37 @@ class StripeSweepTest {
         return end.get();
     }
 
+    /**
+     * md's sync_speed_min holds while clients do I/O and sync_speed_max when idle, also with two
+     * windows in flight: 800 KiB per member at 400 KiB/s cannot end in less than about 2 s, and
+     * the limit in force follows the busy signal. (Lower bounds only: a slow machine may take longer.)
+     */
+    @Test
+    void theSpeedLimitInForceHoldsWithWindowsInFlight() throws Exception {
+        for (boolean busy : new boolean[] {true, false}) {
+            java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+            StripeSweep.SpeedLimits limits = busy ? new StripeSweep.SpeedLimits(400, 0) : new StripeSweep.SpeedLimits(1, 400);
+            StripeSweep s = new StripeSweep("t", "test", G, HEADS_PER_ROW, stripe -> CompletableFuture.completedFuture(0L),
+                    x -> x, new StripeSweep.Progress() {
+                        @Override
+                        public void advanced(long doneSectors, long counted) {
+                        }
+
+                        @Override
+                        public void finished(long doneSectors, long counted, boolean stopped, Throwable error) {
+                            ended.countDown();
+                        }
+                    }, () -> busy, limits);
+            long t0 = System.nanoTime();
+            s.start(0);
+            s.await();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            // 100 rows of 8 KiB = 800 KiB per member; the last window may end before its sleep
+            assertTrue(seconds >= 1.7, (busy ? "min while busy" : "max when idle") + ": took " + seconds + " s");
+            assertTrue(ended.await(1, java.util.concurrent.TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void visitsEveryHeadFromTheStartRowAndCounts() throws Exception {
         List<Long> visited = new CopyOnWriteArrayList<>();

@@ -269,7 +269,7 @@ class MemberQueuesTest {
         assertEquals(12, d.calls.size(), describe(d.calls));
     }
 
-    /** Many threads submitting to every member at once: every request completes exactly once, with its own bytes. */
+    /** Many threads submitting to every member at once, alone or in groups: every request completes exactly once, with its own bytes. */
     @RepeatedTest(3)
     void concurrentSubmittersEachGetTheirOwnOutcomeOnce() throws Exception {
         queues(MemberQueues.QUEUE_DEPTH, 8);
@@ -281,16 +281,30 @@ class MemberQueuesTest {
         for (int t = 0; t < threads; t++) {
             int id = t;
             ts.add(new Thread(() -> {
+                // odd threads submit a pass's three writes as one group, as the engine does
+                MemberQueues.Group group = null;
                 for (int i = 0; i < perThread; i++) {
                     int n = id * perThread + i;
                     int member = n % 3;
                     long page = n / 3;
                     String key = member + ":" + page;
-                    queues.write(member, page * PAGE, page((int) page), e -> {
+                    MemberQueues.Done d = e -> {
                         assertNull(e);
                         completions.merge(key, 1, Integer::sum);
                         done.countDown();
-                    });
+                    };
+                    if (id % 2 == 0) {
+                        queues.write(member, page * PAGE, page((int) page), d);
+                        continue;
+                    }
+                    if (group == null) {
+                        group = queues.group();
+                    }
+                    group.write(member, page * PAGE, page((int) page), d);
+                    if (member == 2) {
+                        group.submit();
+                        group = null;
+                    }
                 }
             }));
         }
