@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -34,6 +36,9 @@ final class MemberQueues {
     static final int MAX_RUN_BYTES = 1 << 20;
     private static final int MAX_RUN_BUFFERS = 1024; // Linux's IOV_MAX
     private static final int RUNS_PER_TURN = 8;
+    private static final int QUEUED = 0;
+    private static final int STARTED = 1;
+    private static final int DIRECT = 2;
     /** Dispatchers per member: the requests a device may have in flight from this engine. */
     static final int QUEUE_DEPTH = 4;
 
@@ -87,29 +92,53 @@ final class MemberQueues {
         private final ArrayDeque<Request> fifo = new ArrayDeque<>(); // age order; taken ones skipped lazily
         private final TreeMap<Long, Request> reads = new TreeMap<>(); // by address, for merging
         private final TreeMap<Long, Request> writes = new TreeMap<>();
-        private int dispatchers; // running or scheduled on the I/O pool
+        private int dispatchers; // running or scheduled on the I/O pool, or issuing a request directly
+        private int pending; // queued requests not taken yet
 
         Queue(int role) {
             this.role = role;
         }
 
-        /** Queues {@code r}; true when it took a dispatcher place, which the caller must then run. */
-        synchronized boolean enqueue(Request r) {
+        /**
+         * {@link #DIRECT}: nothing waits and a dispatcher place is free, so the caller took it and
+         * issues {@code r} itself (nothing to merge with, and no queue to keep); {@link #STARTED}:
+         * queued, and the caller took a dispatcher place it must run; {@link #QUEUED}: queued for
+         * the running dispatchers.
+         */
+        synchronized int enqueue(Request r, boolean mayIssueDirectly) {
+            if (mayIssueDirectly && dispatchers < depth && pending == 0) {
+                dispatchers++;
+                fifo.clear(); // only taken ones are left
+                return DIRECT;
+            }
             fifo.add(r);
             (r.write ? writes : reads).putIfAbsent(r.address, r); // a second request at an address goes alone
+            pending++;
             if (dispatchers < depth) {
                 dispatchers++;
-                return true;
+                return STARTED;
             }
-            return false;
+            return QUEUED;
         }
 
-        /** A dispatcher that found its queue empty gives its place back (true); else it goes on. */
+        /** Queues {@code r} without starting anything (an unplug; {@link #claim} follows). */
+        synchronized void hold(Request r) {
+            fifo.add(r);
+            (r.write ? writes : reads).putIfAbsent(r.address, r);
+            pending++;
+        }
+
+        /** Takes up to {@code wanted} free dispatcher places; returns how many the caller must start. */
+        synchronized int claim(int wanted) {
+            int n = Math.max(0, Math.min(wanted, depth - dispatchers));
+            dispatchers += n;
+            return n;
+        }
+
+        /** A dispatcher that finds nothing queued gives its place back (true); else it goes on. */
         synchronized boolean releaseIfEmpty() {
-            while (!fifo.isEmpty() && fifo.peek().taken) {
-                fifo.poll();
-            }
-            if (fifo.isEmpty()) {
+            if (pending == 0) {
+                fifo.clear(); // only taken ones are left
                 dispatchers--;
                 return true;
             }
@@ -158,6 +187,7 @@ final class MemberQueues {
 
         private void take(TreeMap<Long, Request> byAddress, Request r) {
             r.taken = true;
+            pending--;
             byAddress.remove(r.address, r);
         }
 
@@ -172,6 +202,7 @@ final class MemberQueues {
             fifo.clear();
             reads.clear();
             writes.clear();
+            pending = 0;
             dispatchers--;
             return all;
         }
@@ -182,6 +213,7 @@ final class MemberQueues {
     private final StripeMetrics metrics;
     private final int depth;
     private final Queue[] queues;
+    private final ThreadLocal<Plug> plugs = new ThreadLocal<>();
 
     MemberQueues(MemberIo io, MemberSet members, StripeMetrics metrics, int depth) {
         this.io = io;
@@ -210,9 +242,76 @@ final class MemberQueues {
     }
 
     private void submitOne(int role, Request r) {
+        Plug plug = plugs.get();
+        if (plug != null && plug.depth > 0) {
+            plug.add(queues[role], r);
+            return;
+        }
         Queue q = queues[role];
-        if (q.enqueue(r)) {
-            io.submit(dispatcher(q));
+        int how = q.enqueue(r, true);
+        if (how != QUEUED) {
+            io.submit(dispatcher(q, how == DIRECT ? r : null));
+        }
+    }
+
+    /**
+     * md's plug (blk_start_plug in raid5d's loop): until the matching {@link #unplug()}, this
+     * thread's requests are held back, then queued all at once, so the pages of the stripes a
+     * worker handled in one round are adjacent in the queues when the dispatchers look, and merge
+     * (a rebuild window, a run of small sequential writes) instead of leaving one by one.
+     */
+    void plug() {
+        Plug p = plugs.get();
+        if (p == null) {
+            p = new Plug();
+            plugs.set(p);
+        }
+        p.depth++;
+    }
+
+    /** Ends this thread's plug: its held requests are queued, and idle members get a dispatcher each. */
+    void unplug() {
+        Plug p = plugs.get();
+        if (--p.depth > 0 || p.queues.isEmpty()) {
+            return;
+        }
+        // each member gets as many dispatchers as its held requests form runs (up to the depth)
+        int[] runs = new int[queues.length];
+        Set<Long> ends = new HashSet<>();
+        for (Queue q : queues) {
+            ends.clear();
+            for (int i = 0; i < p.requests.size(); i++) {
+                if (p.queues.get(i) == q) {
+                    ends.add(p.requests.get(i).end);
+                }
+            }
+            for (int i = 0; i < p.requests.size(); i++) {
+                if (p.queues.get(i) == q && !ends.contains(p.requests.get(i).address)) {
+                    runs[q.role]++; // a run starts here: nothing held ends where it begins
+                }
+            }
+        }
+        for (int i = 0; i < p.requests.size(); i++) {
+            p.queues.get(i).hold(p.requests.get(i));
+        }
+        p.queues.clear();
+        p.requests.clear();
+        for (Queue q : queues) {
+            for (int n = q.claim(runs[q.role]); n > 0; n--) {
+                io.submit(dispatcher(q, null)); // members in parallel: a plug holds much
+            }
+        }
+    }
+
+    /** One thread's held-back requests; touched only by that thread. */
+    private static final class Plug {
+        int depth;
+        final List<Queue> queues = new ArrayList<>();
+        final List<Request> requests = new ArrayList<>();
+
+        void add(Queue q, Request r) {
+            queues.add(q);
+            requests.add(r);
         }
     }
 
@@ -246,32 +345,38 @@ final class MemberQueues {
             requests.add(new Request(true, address, srcs, done));
         }
 
-        /** Queues every request; the idle members' dispatching starts on one task. */
+        /** Queues every request (held back while this thread is plugged); the idle members' dispatching starts on one task. */
         void submit() {
-            List<Queue> idle = enqueueAll();
-            if (idle == null) {
+            Plug plug = plugs.get();
+            if (plug != null && plug.depth > 0) {
+                for (int i = 0; i < requests.size(); i++) {
+                    plug.add(targets.get(i), requests.get(i));
+                }
                 return;
             }
-            if (idle.size() == 1) {
-                io.submit(dispatcher(idle.get(0)));
+            int n = enqueueAll();
+            if (n == 0) {
                 return;
             }
-            List<Queue> started = idle;
+            if (n == 1) {
+                io.submit(dispatcher(startQueues.get(0), startDirect.get(0)));
+                return;
+            }
             io.submit(new MemberIo.Task() {
-                int next; // queues whose first run this task issued (the rest fail if the pool refused it)
+                int next; // members whose first run this task issued (the rest fail if the pool refused it)
 
                 @Override
                 public void run() {
-                    for (; next < started.size(); next++) {
-                        dispatch(started.get(next), 1);
+                    for (; next < n; next++) {
+                        dispatch(startQueues.get(next), startDirect.get(next), 1);
                     }
                 }
 
                 @Override
                 public void done(Throwable error) {
                     if (error != null) {
-                        for (int i = next; i < started.size(); i++) {
-                            drainFailed(started.get(i), error);
+                        for (int i = next; i < n; i++) {
+                            refused(startQueues.get(i), startDirect.get(i), error);
                         }
                     }
                 }
@@ -283,27 +388,28 @@ final class MemberQueues {
          * members' first runs right here, with no hand-off (an array read planned on an I/O thread).
          */
         void submitHere() {
-            List<Queue> idle = enqueueAll();
-            if (idle != null) {
-                for (Queue q : idle) {
-                    dispatch(q, 1);
-                }
+            int n = enqueueAll();
+            for (int i = 0; i < n; i++) {
+                dispatch(startQueues.get(i), startDirect.get(i), 1);
             }
         }
 
-        /** The queues whose dispatcher place the requests took (null: none). */
-        private List<Queue> enqueueAll() {
-            List<Queue> idle = null;
+        // the members whose dispatcher place the requests took, and the request each issues directly (or null)
+        private final List<Queue> startQueues = new ArrayList<>(4);
+        private final List<Request> startDirect = new ArrayList<>(4);
+
+        /** Queues (or claims for direct issue) every request; returns how many dispatcher places were taken. */
+        private int enqueueAll() {
             for (int i = 0; i < requests.size(); i++) {
                 Queue q = targets.get(i);
-                if (q.enqueue(requests.get(i))) {
-                    if (idle == null) {
-                        idle = new ArrayList<>(targets.size());
-                    }
-                    idle.add(q);
+                Request r = requests.get(i);
+                int how = q.enqueue(r, true);
+                if (how != QUEUED) {
+                    startQueues.add(q);
+                    startDirect.add(how == DIRECT ? r : null);
                 }
             }
-            return idle;
+            return startQueues.size();
         }
     }
 
@@ -312,12 +418,19 @@ final class MemberQueues {
     }
 
     /**
-     * A dispatcher's turn: issues up to {@code maxRuns} runs; gives its place back when the queue is
-     * empty, else goes on as a new task at the back of the I/O pool (a dispatcher yields after
-     * {@link #RUNS_PER_TURN} runs, so a busy member cannot keep a thread from the others).
+     * A dispatcher's turn on {@code q}: issues {@code direct} (a request that found the queue idle
+     * and was never queued) if any, then queued runs up to {@code maxRuns} in all; gives its place
+     * back when nothing is queued, else goes on as a new task at the back of the I/O pool (after
+     * {@link #RUNS_PER_TURN} runs a dispatcher yields, so a busy member cannot keep a thread from
+     * the others).
      */
-    private void dispatch(Queue q, int maxRuns) {
-        for (int i = 0; i < maxRuns; i++) {
+    private void dispatch(Queue q, Request direct, int maxRuns) {
+        int runs = 0;
+        if (direct != null) {
+            issue(q.role, List.of(direct));
+            runs++;
+        }
+        for (; runs < maxRuns; runs++) {
             List<Request> run = q.takeRun();
             if (run == null) {
                 return; // empty: its place was given back
@@ -325,24 +438,32 @@ final class MemberQueues {
             issue(q.role, run);
         }
         if (!q.releaseIfEmpty()) {
-            io.submit(dispatcher(q)); // still counted in q.dispatchers: goes on as a task of its own
+            io.submit(dispatcher(q, null)); // still counted in q.dispatchers: goes on as a task of its own
         }
     }
 
-    private MemberIo.Task dispatcher(Queue q) {
+    private MemberIo.Task dispatcher(Queue q, Request direct) {
         return new MemberIo.Task() {
             @Override
             public void run() {
-                dispatch(q, RUNS_PER_TURN);
+                dispatch(q, direct, RUNS_PER_TURN);
             }
 
             @Override
             public void done(Throwable error) {
                 if (error != null) { // refused by a stopping pool: fail what is queued
-                    drainFailed(q, error);
+                    refused(q, direct, error);
                 }
             }
         };
+    }
+
+    /** A dispatcher task the pool refused (the array is stopping): its request and everything queued fail. */
+    private void refused(Queue q, Request direct, Throwable error) {
+        if (direct != null) {
+            complete(direct, new NotIssued(error));
+        }
+        drainFailed(q, error);
     }
 
     private void issue(int role, List<Request> run) {

@@ -85,7 +85,7 @@ public final class StripeEngine implements AutoCloseable {
         SyncPass syncs = new SyncPass(cache, queues, members, metrics, faults, preReads, passEnd, completion);
         this.reads = new ReadPath(cache, io, queues, members, metrics, admission);
         log.onBatchWritten(unplug::batchWritten);
-        this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs);
+        this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs, queues);
         workers.start();
     }
 

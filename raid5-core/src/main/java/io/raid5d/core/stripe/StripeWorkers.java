@@ -20,9 +20,19 @@ final class StripeWorkers {
     private final WritePlanner writes;
     private final SyncPass syncs;
     private final Thread[] threads;
+    private final MemberQueues queues;
+    /**
+     * Heads a worker handles under one plug: a window of a sweep, 256 KiB of each member. The plug
+     * is released whenever the handle list runs dry, so held I/O never waits for new work. A
+     * worker may block while plugged only in startWrite, on a bitmap counter at md's COUNTER_MAX
+     * (16383 passes in flight on one chunk); one of them ending frees it, and a plug holds at most
+     * 64 of them, so the others' ends always come.
+     */
+    private static final int MAX_HEADS_PER_PLUG = 64;
 
     StripeWorkers(String name, int count, StripeCache cache, UnplugPolicy unplug, WriteIntent log, WriteIntentGate gate,
-                  WritePlanner writes, SyncPass syncs) {
+                  WritePlanner writes, SyncPass syncs, MemberQueues queues) {
+        this.queues = queues;
         this.name = name;
         this.cache = cache;
         this.unplug = unplug;
@@ -57,15 +67,23 @@ final class StripeWorkers {
     }
 
     private void workerLoop() {
+        boolean plugged = false; // this worker's member requests are held back (md's blk_plug)
+        int handledInPlug = 0;
         while (true) {
             StripeHead sh = null;
             boolean doUnplug = false;
             boolean flushBitmap = false;
+            boolean releasePlug = false;
             try (StripeCache.Locked locked = cache.locked()) {
-                while (!cache.stopping && cache.handleEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
+                if (plugged && (cache.handleEmpty() || handledInPlug >= MAX_HEADS_PER_PLUG)) {
+                    releasePlug = true; // nothing more to handle now (or enough): let the I/O go
+                }
+                while (!releasePlug && !cache.stopping && cache.handleEmpty() && !unplug.pending() && !unplug.bitmapBatchDue()) {
                     cache.work.awaitUninterruptibly();
                 }
-                if (unplug.takePending()) {
+                if (releasePlug) {
+                    // below, outside the lock
+                } else if (unplug.takePending()) {
                     doUnplug = true;
                 } else if (cache.handleEmpty() && unplug.bitmapBatchDue()) {
                     // md's raid5d: nothing ready to handle but stripes wait for the bitmap, so now
@@ -79,12 +97,23 @@ final class StripeWorkers {
                     sh.own();
                 }
             }
+            if (releasePlug) {
+                queues.unplug();
+                plugged = false;
+                handledInPlug = 0;
+                continue;
+            }
             try {
                 if (doUnplug) {
                     unplug.unplugNow();
                 } else if (flushBitmap) {
                     log.unplug(); // its listener moves the settled stripes to the handle list
                 } else {
+                    if (!plugged) {
+                        queues.plug();
+                        plugged = true;
+                    }
+                    handledInPlug++;
                     handleStripe(sh);
                 }
             } catch (RuntimeException | Error e) {

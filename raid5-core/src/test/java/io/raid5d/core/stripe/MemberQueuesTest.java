@@ -203,6 +203,31 @@ class MemberQueuesTest {
         }
     }
 
+    /** md's plug: a worker's requests are held until it unplugs, then leave merged (no busy member needed). */
+    @Test
+    void aPluggedThreadsRequestsLeaveTogetherMerged() throws Exception {
+        queues(MemberQueues.QUEUE_DEPTH, 4);
+        CountDownLatch done = new CountDownLatch(3 * 64);
+        queues.plug();
+        for (int p = 63; p >= 0; p--) { // in reverse: merging is by address, not by arrival
+            MemberQueues.Group g = queues.group();
+            for (int m = 0; m < 3; m++) {
+                g.write(m, (long) p * PAGE, page(p), e -> done.countDown());
+            }
+            g.submit();
+        }
+        Thread.sleep(50);
+        for (RecordingDevice d : devices) {
+            assertEquals(0, d.calls.size(), "nothing leaves while plugged");
+        }
+        queues.unplug();
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        for (RecordingDevice d : devices) {
+            assertEquals(1, d.calls.size(), "one request per member: " + describe(d.calls));
+            assertArrayEquals(new long[] {0, 64 * PAGE, 64, 1}, d.calls.get(0));
+        }
+    }
+
     /** Reads and writes do not merge with each other; runs stop at gaps and at 1 MiB. */
     @Test
     void runsStopAtGapsKindsAndTheSizeLimit() throws Exception {
