@@ -21,6 +21,8 @@ final class ReadPath {
 
     private final StripeCache cache;
     private final MemberQueues queues;
+    /** Reads at least this long are streaming: on a degraded array they read whole stripes through the cache. */
+    static final int STREAMING_READ = 64 << 10;
     private final MemberIo io;
     private final MemberSet members;
     private final Geometry geometry;
@@ -174,7 +176,9 @@ final class ReadPath {
         long hits = 0;
         long misses = 0;
         try (StripeCache.Locked locked = cache.locked()) {
-            int lost = members.lostRole();
+            // only a streaming read's surviving pages go through the cache with the lost ones: a
+            // small random read of a surviving page reads just it (md's chunk-aligned bypass)
+            int lost = length >= STREAMING_READ ? members.lostRole() : -1;
             int done = 0;
             while (done < length) {
                 PageCursor at = cache.cursor.at(offset + done);
@@ -186,12 +190,13 @@ final class ReadPath {
                 if (sh != null && sh.devs[member].uptodate) {
                     dst.put(base + done, sh.devs[member].page, pageOffset, n);
                     hits++;
-                } else if (lost >= 0 && lost != geometry.parityDisk(at.row)
+                } else if (!members.readable(member, (key + 1) * StripeEngine.PAGE_SECTORS)
+                        || lost >= 0 && lost != geometry.parityDisk(at.row)
                         && !members.readable(lost, (key + 1) * StripeEngine.PAGE_SECTORS)) {
-                    // a stripe whose lost page holds data: every read of it goes through the cache
-                    // (as md reads degraded stripes), so the pages read for one request are there
-                    // when a neighbouring request reconstructs the lost page, and each survivor's
-                    // page is read once; ordered with writes to the stripe
+                    // a lost page, or (streaming) any page of a stripe whose lost page holds data:
+                    // through the cache, so the pages read for one request are there when a
+                    // neighbouring request reconstructs the lost page, and each survivor's page is
+                    // read once; ordered with writes to the stripe
                     if (plan.fetches == null) {
                         plan.fetches = new ArrayList<>();
                     }
