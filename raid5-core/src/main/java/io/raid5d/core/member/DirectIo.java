@@ -66,10 +66,7 @@ final class DirectIo {
 
     /** A scattering read whose buffers are not all aligned: one device read into the bounce buffer, copied out. */
     void read(long offset, ByteBuffer[] dsts) throws IOException {
-        long length = 0;
-        for (ByteBuffer b : dsts) {
-            length += b.remaining();
-        }
+        long length = FileMemberDevice.remaining(dsts);
         long start = offset & -align;
         long end = (offset + length + align - 1) & -align;
         ByteBuffer b = bounce((int) (end - start));
@@ -84,10 +81,7 @@ final class DirectIo {
 
     /** A gathering write whose buffers are not all aligned: copied into the bounce buffer, one device write. */
     void write(long offset, ByteBuffer[] srcs) throws IOException {
-        long length = 0;
-        for (ByteBuffer b : srcs) {
-            length += b.remaining();
-        }
+        long length = FileMemberDevice.remaining(srcs);
         long start = offset & -align;
         long end = (offset + length + align - 1) & -align;
         ByteBuffer b = bounce((int) (end - start));

@@ -123,7 +123,8 @@ public final class FileMemberDevice implements MemberDevice {
         }
     }
 
-    private static long remaining(ByteBuffer[] bufs) {
+    /** The bytes left in {@code bufs}, together. */
+    static long remaining(ByteBuffer[] bufs) {
         long n = 0;
         for (ByteBuffer b : bufs) {
             n += b.remaining();
