@@ -4,8 +4,8 @@
 # Four backing files in /dev/shm become loop devices; a cgroup v1 blkio cgroup caps each loop
 # device (blkio.throttle.{read,write}_{bps,iops}_device, default 125 MiB/s and 3000 IOPS each, a baseline gp3 volume
 # way). raid5d (4 members, 512K chunk, internal bitmap, --sync-speed-max 0) runs inside that
-# cgroup and first finishes the new array's initial resync (timed from its log); it
-# runs in the cgroup; fio (nbd engine) runs outside it. Jobs: 1 MiB seq read / write at QD16, 4 KiB random
+# cgroup and first finishes the new array's initial resync (timed from its log); fio (nbd
+# engine) runs outside it. Jobs: 1 MiB seq read / write at QD16, 4 KiB random
 # read / write at QD32, each --warmup s unmeasured then --runtime s measured, caches dropped
 # before each measured job; then a rebuild onto a fifth capped loop device (fail, remove, add,
 # the recovery time the daemon logs; `raid5 detail` is polled until it no longer says degraded), after a
