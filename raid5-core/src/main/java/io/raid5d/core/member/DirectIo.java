@@ -64,7 +64,7 @@ final class DirectIo {
         return true;
     }
 
-    /** A scattering read whose buffers are not all aligned: one device read into the bounce buffer, copied out. */
+    /** A read whose buffers are not all aligned: one device read into the bounce buffer, copied out. */
     void read(long offset, ByteBuffer[] dsts) throws IOException {
         long length = FileMemberDevice.remaining(dsts);
         long start = offset & -align;
@@ -79,13 +79,14 @@ final class DirectIo {
         }
     }
 
-    /** A gathering write whose buffers are not all aligned: copied into the bounce buffer, one device write. */
+    /** A write whose buffers are not all aligned: copied into the bounce buffer, one device write. */
     void write(long offset, ByteBuffer[] srcs) throws IOException {
         long length = FileMemberDevice.remaining(srcs);
         long start = offset & -align;
         long end = (offset + length + align - 1) & -align;
         ByteBuffer b = bounce((int) (end - start));
         if (start != offset || end != offset + length) {
+            // a sub-block write: the blocks around it keep their bytes (read, then write back whole)
             ChannelIo.readFully(channel, b, start, path);
             b.clear().limit((int) (end - start));
         }
@@ -100,34 +101,17 @@ final class DirectIo {
     void read(long offset, ByteBuffer dst) throws IOException {
         if (aligned(dst, offset)) {
             ChannelIo.readFully(channel, dst, offset, path);
-            return;
+        } else {
+            read(offset, new ByteBuffer[] {dst});
         }
-        long start = offset & -align;
-        long end = (offset + dst.remaining() + align - 1) & -align;
-        ByteBuffer b = bounce((int) (end - start));
-        ChannelIo.readFully(channel, b, start, path);
-        b.position((int) (offset - start)).limit((int) (offset - start) + dst.remaining());
-        dst.put(b);
     }
 
     void write(long offset, ByteBuffer src) throws IOException {
         if (aligned(src, offset)) {
             ChannelIo.writeFully(channel, src, offset);
-            return;
+        } else {
+            write(offset, new ByteBuffer[] {src});
         }
-        int length = src.remaining();
-        long start = offset & -align;
-        long end = (offset + length + align - 1) & -align;
-        ByteBuffer b = bounce((int) (end - start));
-        if (start != offset || end != offset + length) {
-            // a sub-block write: the blocks around it keep their bytes (read, then write back whole)
-            ChannelIo.readFully(channel, b, start, path);
-            b.clear().limit((int) (end - start));
-        }
-        b.position((int) (offset - start));
-        b.put(src);
-        b.clear().limit((int) (end - start));
-        ChannelIo.writeFully(channel, b, start);
     }
 
     /** This thread's aligned bounce buffer, at least {@code bytes} long, cleared to that length. */

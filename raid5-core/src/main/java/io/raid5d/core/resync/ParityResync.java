@@ -3,7 +3,6 @@ package io.raid5d.core.resync;
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.WriteIntentLog;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -66,13 +65,7 @@ public final class ParityResync {
                         while (true) {
                             while (inFlight.size() < SweepWindow.IN_FLIGHT && row < endRow && !thread.stopRequested()) {
                                 long windowEnd = Math.min(endRow, row + rowsPerWindow);
-                                int count = (int) ((windowEnd - row) * perRow);
-                                @SuppressWarnings("unchecked")
-                                CompletableFuture<Long>[] window = new CompletableFuture[count];
-                                for (int i = 0; i < count; i++) {
-                                    window[i] = sync.sync(row * perRow + i, true);
-                                }
-                                inFlight.add(new SweepWindow(windowEnd, window));
+                                inFlight.add(SweepWindow.start(row, windowEnd, perRow, stripe -> sync.sync(stripe, true)));
                                 row = windowEnd;
                             }
                             SweepWindow oldest = inFlight.poll();

@@ -113,13 +113,7 @@ public final class StripeSweep {
                     while (endRow < limit && skip.applyAsLong(endRow * chunkSectors) < (endRow + 1) * chunkSectors) {
                         endRow++; // the window holds only rows worth doing
                     }
-                    int count = (int) ((endRow - row) * stripesPerRow);
-                    @SuppressWarnings("unchecked")
-                    CompletableFuture<Long>[] stripes = new CompletableFuture[count];
-                    for (int i = 0; i < count; i++) {
-                        stripes[i] = action.run(row * stripesPerRow + i);
-                    }
-                    inFlight.add(new SweepWindow(endRow, stripes));
+                    inFlight.add(SweepWindow.start(row, endRow, stripesPerRow, action));
                     row = endRow;
                 }
                 SweepWindow oldest = inFlight.poll();

@@ -13,6 +13,17 @@ record SweepWindow(long endRow, CompletableFuture<Long>[] stripes) {
     /** Windows a sweep keeps queued: 128 heads, half of md's default stripe cache; the rest stays for clients. */
     static final int IN_FLIGHT = 2;
 
+    /** Starts the stripes of rows {@code [row, endRow)}, {@code perRow} heads a row, with {@code action}. */
+    static SweepWindow start(long row, long endRow, int perRow, StripeSweep.StripeAction action) {
+        int count = (int) ((endRow - row) * perRow);
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Long>[] stripes = new CompletableFuture[count];
+        for (int i = 0; i < count; i++) {
+            stripes[i] = action.run(row * perRow + i);
+        }
+        return new SweepWindow(endRow, stripes);
+    }
+
     /** The sum of the stripes' counts; a failed stripe throws its CompletionException. */
     long join() {
         long sum = 0;

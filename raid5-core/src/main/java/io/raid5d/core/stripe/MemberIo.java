@@ -1,6 +1,5 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.member.MemberSet;
 import java.io.IOException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -25,11 +24,9 @@ final class MemberIo {
     private static final int QUEUE_CAPACITY = 8192;
     private final ThreadPoolExecutor pool;
     private final String arrayName;
-    final MemberSet members;
 
-    MemberIo(String arrayName, MemberSet members, int threads) {
+    MemberIo(String arrayName, int threads) {
         this.arrayName = arrayName;
-        this.members = members;
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(QUEUE_CAPACITY), r -> {

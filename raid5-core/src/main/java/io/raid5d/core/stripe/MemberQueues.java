@@ -105,26 +105,20 @@ final class MemberQueues {
          * queued, and the caller took a dispatcher place it must run; {@link #QUEUED}: queued for
          * the running dispatchers.
          */
-        synchronized int enqueue(Request r, boolean mayIssueDirectly) {
-            if (mayIssueDirectly && dispatchers < depth && pending == 0) {
+        synchronized int enqueue(Request r) {
+            if (dispatchers < depth && pending == 0) {
                 dispatchers++;
                 fifo.clear(); // only taken ones are left
                 return DIRECT;
             }
-            fifo.add(r);
-            (r.write ? writes : reads).putIfAbsent(r.address, r); // a second request at an address goes alone
-            pending++;
-            if (dispatchers < depth) {
-                dispatchers++;
-                return STARTED;
-            }
-            return QUEUED;
+            hold(r);
+            return claim(1) == 1 ? STARTED : QUEUED;
         }
 
         /** Queues {@code r} without starting anything (an unplug; {@link #claim} follows). */
         synchronized void hold(Request r) {
             fifo.add(r);
-            (r.write ? writes : reads).putIfAbsent(r.address, r);
+            (r.write ? writes : reads).putIfAbsent(r.address, r); // a second request at an address goes alone
             pending++;
         }
 
@@ -248,7 +242,7 @@ final class MemberQueues {
             return;
         }
         Queue q = queues[role];
-        int how = q.enqueue(r, true);
+        int how = q.enqueue(r);
         if (how != QUEUED) {
             io.submit(dispatcher(q, how == DIRECT ? r : null));
         }
@@ -403,7 +397,7 @@ final class MemberQueues {
             for (int i = 0; i < requests.size(); i++) {
                 Queue q = targets.get(i);
                 Request r = requests.get(i);
-                int how = q.enqueue(r, true);
+                int how = q.enqueue(r);
                 if (how != QUEUED) {
                     startQueues.add(q);
                     startDirect.add(how == DIRECT ? r : null);

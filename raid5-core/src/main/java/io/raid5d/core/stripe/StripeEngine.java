@@ -65,7 +65,7 @@ public final class StripeEngine implements AutoCloseable {
         if (raidDisks > 64) {
             throw new IllegalArgumentException("the engine handles at most 64 members, not " + raidDisks);
         }
-        this.io = new MemberIo(name, members, config.ioThreads());
+        this.io = new MemberIo(name, config.ioThreads());
         this.cache = new StripeCache(members.geometry(), config.stripeCacheSize());
         this.metrics = new StripeMetrics(registry, name, cache);
         this.faults = new MemberFaults(name, members);

@@ -142,7 +142,7 @@ class MemberQueuesTest {
             list.add(devices[i]);
         }
         MemberSet members = new MemberSet(g, list, new long[3]);
-        io = new MemberIo("q", members, threads);
+        io = new MemberIo("q", threads);
         StripeMetrics metrics = new StripeMetrics(new SimpleMeterRegistry(), "q", new StripeCache(g, 32));
         queues = new MemberQueues(io, members, metrics, depth);
         return queues;
