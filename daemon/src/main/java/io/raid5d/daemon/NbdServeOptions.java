@@ -4,6 +4,8 @@ import io.raid5d.nbd.NbdServerConfig;
 import io.raid5d.nbd.export.ExportRegistry;
 import io.raid5d.nbd.export.ReadOnlyRegistry;
 import io.raid5d.nbd.tls.TlsSettings;
+import io.raid5d.nbd.transport.Transport;
+import java.util.Optional;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,8 +42,20 @@ public final class NbdServeOptions {
     @Option(names = "--read-only", description = "export every array read-only (writes, trims and zeroing get EPERM)")
     boolean readOnly;
 
+    @Option(names = "--transport", paramLabel = "auto|epoll|io_uring|nio",
+            description = "the NBD server's socket transport (default: the config's TRANSPORT, else auto: epoll where Netty's"
+                    + " native library loads, else nio); a named one that is not available here fails the start")
+    String transport;
+
     /** The server configuration these options ask for; reads the TLS certificate and key. */
     public NbdServerConfig config() throws IOException {
+        return config(Optional.empty());
+    }
+
+    /**
+     * As {@link #config()}, with the config file's TRANSPORT as the default of --transport.
+     */
+    public NbdServerConfig config(Optional<String> configuredTransport) throws IOException {
         if (maxConnections < 0 || handshakeTimeoutSeconds < 0 || idleTimeoutSeconds < 0) {
             throw new IllegalArgumentException("--max-connections, --handshake-timeout and --idle-timeout must not be negative");
         }
@@ -49,7 +63,9 @@ public final class NbdServeOptions {
                 .withMaxConnections(maxConnections)
                 .withHandshakeTimeout(Duration.ofSeconds(handshakeTimeoutSeconds))
                 .withIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
-                .withTls(tls());
+                .withTls(tls())
+                .withTransport(transport != null ? Transport.parse(transport)
+                        : configuredTransport.map(Transport::parse).orElse(Transport.fromSystemProperty()));
     }
 
     /** What clients see of {@code registry}: all of it, read-only with --read-only. */

@@ -12,6 +12,8 @@ import io.raid5d.daemon.metrics.MetricsHttpServer;
 import io.raid5d.daemon.systemd.SdNotify;
 import io.raid5d.daemon.systemd.WatchdogPinger;
 import io.raid5d.nbd.NbdServer;
+import io.raid5d.nbd.NbdServerConfig;
+import io.raid5d.nbd.transport.EventLoops;
 import io.raid5d.nbd.export.MutableExportRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -99,6 +101,9 @@ public final class Raid5Daemon implements Callable<Integer> {
     public Integer call() throws Exception {
         DaemonSettings settings = DaemonSettings.resolve(configFile, listen, control, metrics, ioThreads, arrays, bitmaps);
         InetSocketAddress bind = settings.listen();
+        // before anything is assembled: a bad --transport, TLS file or limit is an error at once
+        NbdServerConfig nbdConfig = nbdOptions.config(settings.config().transport());
+        EventLoops.resolve(nbdConfig.transport());
         ShutdownSignals signals = new ShutdownSignals();
         signals.install();
 
@@ -138,7 +143,7 @@ public final class Raid5Daemon implements Callable<Integer> {
                 LOG.info("serving metrics on http://" + metricsServer.address().getHostString() + ":"
                         + metricsServer.address().getPort() + "/metrics");
             }
-            nbd = new NbdServer(nbdOptions.exports(exports), nbdOptions.config());
+            nbd = new NbdServer(nbdOptions.exports(exports), nbdConfig);
             InetSocketAddress bound = nbd.start(bind);
             LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + settings.control());
             ticker.start();

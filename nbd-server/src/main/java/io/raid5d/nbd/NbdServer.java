@@ -8,16 +8,15 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.raid5d.nbd.export.ExportRegistry;
 import io.raid5d.nbd.handshake.Negotiation;
 import io.raid5d.nbd.lifecycle.DrainEvent;
+import io.raid5d.nbd.transport.EventLoops;
+import io.raid5d.nbd.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An NBD server (fixed newstyle handshake; simple or structured replies; STARTTLS) for the
- * exports of an {@link ExportRegistry}, on Netty NIO. {@link #start} binds; {@link #close}
+ * exports of an {@link ExportRegistry}, on the Netty transport the config names (epoll, io_uring,
+ * NIO). {@link #start} binds; {@link #close}
  * stops accepting, lets in-flight requests finish and be answered, closes the connections and
  * the event loops. Connections beyond {@link NbdServerConfig#maxConnections()} are closed as
  * soon as they are accepted.
@@ -44,6 +44,7 @@ public final class NbdServer implements AutoCloseable {
     private Channel serverChannel;
     private ChannelGroup connections;
     private boolean started;
+    private Transport transport;
     /** Set before connections are drained: connections registering afterwards close at once. */
     private volatile boolean closing;
     /** Connections accepted and not yet closed; changed on event loops. */
@@ -64,12 +65,14 @@ public final class NbdServer implements AutoCloseable {
             throw new IllegalStateException("server already started");
         }
         started = true;
-        acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("nbd-accept"));
-        workers = new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io"));
+        EventLoops loops = EventLoops.resolve(config.transport());
+        transport = loops.transport();
+        acceptor = loops.group(1, "nbd-accept");
+        workers = loops.group(config.ioThreads(), "nbd-io");
         connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
-                .channel(NioServerSocketChannel.class)
+                .channel(loops.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, config.allocator())
@@ -99,8 +102,14 @@ public final class NbdServer implements AutoCloseable {
         }
         serverChannel = bound.channel();
         InetSocketAddress local = (InetSocketAddress) serverChannel.localAddress();
-        LOG.log(System.Logger.Level.INFO, "NBD server listening on " + local);
+        LOG.log(System.Logger.Level.INFO, "NBD server listening on " + local + " (transport " + transport
+                + (config.transport() == Transport.AUTO ? ", chosen automatically" : "") + ")");
         return local;
+    }
+
+    /** The transport the server runs on (never AUTO), or null before {@link #start}. */
+    public synchronized Transport transport() {
+        return transport;
     }
 
     /** Connections open now (haggling or transmitting). */

@@ -3,6 +3,7 @@ package io.raid5d.nbd;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.raid5d.nbd.tls.TlsSettings;
+import io.raid5d.nbd.transport.Transport;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -26,11 +27,12 @@ import java.util.Objects;
  * @param readChunkSize       with structured replies, READ data is sent in chunks of at most this
  *                            many bytes (unless the client set NBD_CMD_FLAG_DF)
  * @param tls                 STARTTLS certificate and mode
+ * @param transport           socket transport (epoll, io_uring, NIO, or AUTO: the best available)
  */
 public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long maxInFlightBytes,
                               int ioThreads, Duration drainTimeout, ByteBufAllocator allocator,
                               int maxConnections, Duration handshakeTimeout, Duration idleTimeout,
-                              int readChunkSize, TlsSettings tls) {
+                              int readChunkSize, TlsSettings tls, Transport transport) {
 
     public NbdServerConfig {
         if (maxOptionLength < 0) {
@@ -59,65 +61,72 @@ public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long
         }
         Objects.requireNonNull(allocator, "allocator");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(transport, "transport");
     }
 
     public static NbdServerConfig defaults() {
         return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT,
-                0, Duration.ofSeconds(30), Duration.ZERO, 1 << 20, TlsSettings.none());
+                0, Duration.ofSeconds(30), Duration.ZERO, 1 << 20, TlsSettings.none(),
+                Transport.fromSystemProperty());
     }
 
     public NbdServerConfig withMaxOptionLength(int v) {
         return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withMaxInFlightRequests(int v) {
         return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withMaxInFlightBytes(long v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withIoThreads(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withAllocator(ByteBufAllocator v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, v,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withDrainTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withMaxConnections(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                v, handshakeTimeout, idleTimeout, readChunkSize, tls);
+                v, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withHandshakeTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, v, idleTimeout, readChunkSize, tls);
+                maxConnections, v, idleTimeout, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withIdleTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, v, readChunkSize, tls);
+                maxConnections, handshakeTimeout, v, readChunkSize, tls, transport);
     }
 
     public NbdServerConfig withReadChunkSize(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, v, tls);
+                maxConnections, handshakeTimeout, idleTimeout, v, tls, transport);
     }
 
     public NbdServerConfig withTls(TlsSettings v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, v);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, v, transport);
+    }
+
+    public NbdServerConfig withTransport(Transport v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, v);
     }
 }

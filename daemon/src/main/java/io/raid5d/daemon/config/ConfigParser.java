@@ -1,5 +1,6 @@
 package io.raid5d.daemon.config;
 
+import io.raid5d.nbd.transport.Transport;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ import java.util.regex.Pattern;
  * MAX_READ_ERRORS N             md's max_corrected_read_errors: a member past N read errors (halved for
  *                               every hour without one) is failed instead of repaired (default 20)
  * DIRECT_IO auto|on|off         members bypass the page cache: block devices (auto, the default), files too, none
+ * TRANSPORT auto|epoll|io_uring|nio  the NBD server's socket transport (auto: epoll where it loads, else nio)
  * POLICY action=re-add|incremental   re-add (default): a member assembly left out because it was only absent
  *                               is re-added at once through the bitmap; incremental: it waits for an admin
  * ARRAY NAME [UUID=..] [devices=P,P..] [bitmap=..] [stripe_cache=N]
@@ -107,6 +109,7 @@ public final class ConfigParser {
         private OptionalInt memberWait = OptionalInt.empty();
         private OptionalInt maxReadErrors = OptionalInt.empty();
         private Optional<String> directIo = Optional.empty();
+        private Optional<String> transport = Optional.empty();
         private Optional<String> policyAction = Optional.empty();
         private final List<String> devices = new ArrayList<>();
         private final List<ArrayEntry> arrays = new ArrayList<>();
@@ -133,6 +136,7 @@ public final class ConfigParser {
                 case "MEMBER_WAIT" -> memberWait = OptionalInt.of(nonNegative(keyword, one(keyword, args)));
                 case "POLICY" -> policyAction = Optional.of(policy(args));
                 case "DIRECT_IO" -> directIo = Optional.of(directIo(one(keyword, args)));
+                case "TRANSPORT" -> transport = Optional.of(transport(one(keyword, args)));
                 case "MAX_READ_ERRORS" -> maxReadErrors = OptionalInt.of(nonNegativeCount(keyword, one(keyword, args)));
                 case "DEVICE" -> {
                     if (args.isEmpty()) {
@@ -143,7 +147,7 @@ public final class ConfigParser {
                 case "ARRAY" -> arrays.add(array(args));
                 default -> throw error("unknown keyword '" + words[0]
                         + "' (known: LISTEN, CONTROL, METRICS, IO_THREADS, DEVICE, BITMAP, STRIPE_CACHE, MEMBER_WAIT,"
-                        + " MAX_READ_ERRORS, DIRECT_IO, POLICY, ARRAY)");
+                        + " MAX_READ_ERRORS, DIRECT_IO, TRANSPORT, POLICY, ARRAY)");
             }
         }
 
@@ -224,6 +228,14 @@ public final class ConfigParser {
             return v;
         }
 
+        private String transport(String value) throws ConfigException {
+            try {
+                return Transport.parse(value).label();
+            } catch (IllegalArgumentException e) {
+                throw error("TRANSPORT wants auto, epoll, io_uring or nio, got '" + value + "'");
+            }
+        }
+
         private int nonNegativeCount(String keyword, String value) throws ConfigException {
             try {
                 int n = Integer.parseInt(value);
@@ -282,7 +294,7 @@ public final class ConfigParser {
 
         DaemonConfig build() {
             return new DaemonConfig(source, listen, control, metrics, ioThreads, List.copyOf(devices), bitmap,
-                    stripeCache, List.copyOf(arrays), memberWait, policyAction, maxReadErrors, directIo);
+                    stripeCache, List.copyOf(arrays), memberWait, policyAction, maxReadErrors, directIo, transport);
         }
     }
 }

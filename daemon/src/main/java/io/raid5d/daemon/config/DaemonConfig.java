@@ -16,18 +16,20 @@ import java.util.OptionalInt;
  * @param policyAction POLICY action=: {@code re-add} or {@code incremental}
  * @param maxReadErrors MAX_READ_ERRORS: md's max_corrected_read_errors
  * @param directIo    DIRECT_IO: auto, on or off
+ * @param transport   TRANSPORT: the NBD server's socket transport, auto, epoll, io_uring or nio
  */
 public record DaemonConfig(Path source, Optional<String> listen, Optional<Path> control, Optional<String> metrics,
                            OptionalInt ioThreads, List<String> devices, Optional<String> bitmap,
                            OptionalInt stripeCache, List<ArrayEntry> arrays, OptionalInt memberWait,
-                           Optional<String> policyAction, OptionalInt maxReadErrors, Optional<String> directIo) {
+                           Optional<String> policyAction, OptionalInt maxReadErrors, Optional<String> directIo,
+                           Optional<String> transport) {
     /** mdadm's last-resort timer (mdadm-last-resort@.timer) starts a degraded array after 30 s. */
     public static final int DEFAULT_MEMBER_WAIT_SECONDS = 30;
 
     public static DaemonConfig empty() {
         return new DaemonConfig(null, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
                 List.of(), Optional.empty(), OptionalInt.empty(), List.of(), OptionalInt.empty(), Optional.empty(),
-                OptionalInt.empty(), Optional.empty());
+                OptionalInt.empty(), Optional.empty(), Optional.empty());
     }
 
     /** Seconds to wait at start for members of a configured array that are not there yet. */
