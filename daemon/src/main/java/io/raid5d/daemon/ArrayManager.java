@@ -106,8 +106,9 @@ final class ArrayManager {
         if (arrays.containsKey(name)) {
             throw new ControlException("an array named " + name + " is already running");
         }
+        // the engine's own meters (stripe cache, member request sizes, zero-copy reads) on /metrics too
         ArrayOptions options = ArrayOptions.defaults().withIoThreads(ioThreads).withMaxReadErrors(maxReadErrors)
-                .withDirectIo(directIo);
+                .withDirectIo(directIo).withMeterRegistry(meters);
         if (stripeCache.isPresent()) {
             try {
                 options = options.withStripeCacheSize(stripeCache.getAsInt());

@@ -28,11 +28,16 @@ import java.util.Objects;
  *                            many bytes (unless the client set NBD_CMD_FLAG_DF)
  * @param tls                 STARTTLS certificate and mode
  * @param transport           socket transport (epoll, io_uring, NIO, or AUTO: the best available)
+ * @param fileReadMinimum     READs at least this long are sent from the export's files when it names
+ *                            them ({@link io.raid5d.nbd.export.BlockExport#readSlices}); shorter ones are
+ *                            copied: a reply from files costs a header write and a sendfile per slice,
+ *                            while copied replies of a burst leave in one gathering write
  */
 public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long maxInFlightBytes,
                               int ioThreads, Duration drainTimeout, ByteBufAllocator allocator,
                               int maxConnections, Duration handshakeTimeout, Duration idleTimeout,
-                              int readChunkSize, TlsSettings tls, Transport transport) {
+                              int readChunkSize, TlsSettings tls, Transport transport,
+                              int fileReadMinimum) {
 
     public NbdServerConfig {
         if (maxOptionLength < 0) {
@@ -62,71 +67,79 @@ public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long
         Objects.requireNonNull(allocator, "allocator");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(transport, "transport");
+        if (fileReadMinimum < 1) {
+            throw new IllegalArgumentException("fileReadMinimum " + fileReadMinimum);
+        }
     }
 
     public static NbdServerConfig defaults() {
         return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT,
                 0, Duration.ofSeconds(30), Duration.ZERO, 1 << 20, TlsSettings.none(),
-                Transport.fromSystemProperty());
+                Transport.fromSystemProperty(), 64 << 10);
     }
 
     public NbdServerConfig withMaxOptionLength(int v) {
         return new NbdServerConfig(v, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withMaxInFlightRequests(int v) {
         return new NbdServerConfig(maxOptionLength, v, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withMaxInFlightBytes(long v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, v, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withIoThreads(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, v, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withAllocator(ByteBufAllocator v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, v,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withDrainTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, v, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withMaxConnections(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                v, handshakeTimeout, idleTimeout, readChunkSize, tls, transport);
+                v, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withHandshakeTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, v, idleTimeout, readChunkSize, tls, transport);
+                maxConnections, v, idleTimeout, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withIdleTimeout(Duration v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, v, readChunkSize, tls, transport);
+                maxConnections, handshakeTimeout, v, readChunkSize, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withReadChunkSize(int v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, v, tls, transport);
+                maxConnections, handshakeTimeout, idleTimeout, v, tls, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withTls(TlsSettings v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, v, transport);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, v, transport, fileReadMinimum);
     }
 
     public NbdServerConfig withTransport(Transport v) {
         return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
-                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, v);
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, v, fileReadMinimum);
+    }
+
+    public NbdServerConfig withFileReadMinimum(int v) {
+        return new NbdServerConfig(maxOptionLength, maxInFlightRequests, maxInFlightBytes, ioThreads, drainTimeout, allocator,
+                maxConnections, handshakeTimeout, idleTimeout, readChunkSize, tls, transport, v);
     }
 }

@@ -2,11 +2,14 @@ package io.raid5d.daemon.export;
 
 import io.netty.buffer.ByteBuf;
 import io.raid5d.core.array.ArrayRangeException;
+import io.raid5d.core.array.FileRange;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.nbd.export.BlockExport;
-import io.raid5d.nbd.export.NbdErrorException;
 import io.raid5d.nbd.export.Extent;
+import io.raid5d.nbd.export.FileSlice;
+import io.raid5d.nbd.export.NbdErrorException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -29,6 +32,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RaidBlockExport implements BlockExport {
     private static final int EINVAL = 22;
+
+    private static final System.Logger LOG = System.getLogger(RaidBlockExport.class.getName());
 
     private final RaidArray array;
 
@@ -118,6 +123,41 @@ public final class RaidBlockExport implements BlockExport {
         }
         ByteBuffer tmp = ByteBuffer.allocateDirect(length); // a composite dst: rare, so copy
         return guard(() -> array.read(offset, tmp)).thenRun(() -> dst.writeBytes(tmp));
+    }
+
+    /**
+     * Healthy, buffered members whose range is all in the page cache: the member file ranges,
+     * sent by the server without a copy (see {@link RaidArray#fileRanges}).
+     */
+    @Override
+    public List<FileSlice> readSlices(long offset, int length) {
+        List<FileRange> ranges = array.fileRanges(offset, length);
+        if (ranges == null) {
+            return null;
+        }
+        List<FileSlice> slices = new ArrayList<>(ranges.size());
+        for (FileRange r : ranges) {
+            slices.add(new FileSlice(r.file(), r.position(), r.length()));
+        }
+        return slices;
+    }
+
+    /**
+     * Reads the range again through the engine, whose read-error handling (rewrite from parity,
+     * or fail the member) is the one place a failing member is dealt with. Usually the client
+     * just went away, and the read finds nothing wrong.
+     */
+    @Override
+    public void sliceSendFailed(long offset, int length, Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, () -> array.name() + ": a reply from member files failed (" + cause
+                + "); reading " + length + " bytes at " + offset + " through the engine to check the members");
+        ByteBuffer scratch = ByteBuffer.allocateDirect(length);
+        guard(() -> array.read(offset, scratch)).whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.log(System.Logger.Level.WARNING, array.name() + ": reading " + length + " bytes at " + offset
+                        + " after a failed reply from member files failed too", e);
+            }
+        });
     }
 
     @Override

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import io.raid5d.core.array.ArrayStatus;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.array.FileRange;
+import java.util.List;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -80,6 +82,18 @@ public final class MeteredRaidArray implements RaidArray {
     @Override
     public Geometry geometry() {
         return engine.geometry();
+    }
+
+    /** Counted as reads; the latency is the planning only (the send is the server's, not the array's). */
+    @Override
+    public List<FileRange> fileRanges(long offset, int length) {
+        long start = System.nanoTime();
+        List<FileRange> ranges = engine.fileRanges(offset, length);
+        if (ranges != null) {
+            read.latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            read.bytes.increment(length);
+        }
+        return ranges;
     }
 
     @Override

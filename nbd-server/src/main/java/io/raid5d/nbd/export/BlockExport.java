@@ -86,6 +86,31 @@ public interface BlockExport {
     CompletableFuture<Void> read(long offset, int length, ByteBuf dst);
 
     /**
+     * READ without a copy: the bytes {@code [offset, offset+length)} as slices of files, in
+     * order and adding up to {@code length}, which the server sends to the socket as they are
+     * behind the reply header (sendfile or splice); or null to have {@link #read} fill a buffer.
+     * Asked first for every READ on a connection without TLS (TLS must encrypt, so it copies).
+     *
+     * <p>Called on the event loop: must not block, nor name file bytes whose reading could (the
+     * event loop sends them itself, at once). The files must hold the export's bytes, including
+     * every write completed before the call, until the reply has left; the server never closes
+     * them. A file that fails mid-send cannot be reported to the client any more (the reply
+     * header went first): the server closes the connection and calls {@link #sliceSendFailed}.
+     * Default: null.
+     */
+    default List<FileSlice> readSlices(long offset, int length) {
+        return null;
+    }
+
+    /**
+     * A reply sent from {@link #readSlices}' files failed part way; the connection is closed.
+     * The cause may be the client's (it went away) or the file's (an I/O error): an export
+     * should read the range the ordinary way so its own error handling sees a failing file.
+     * Called on the event loop; must not block. Default: nothing.
+     */
+    default void sliceSendFailed(long offset, int length, Throwable cause) {}
+
+    /**
      * Writes {@code src}'s readable bytes at {@code offset}; if {@code fua}, they are durable
      * before the future completes.
      *

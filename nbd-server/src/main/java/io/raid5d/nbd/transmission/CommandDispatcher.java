@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.EventExecutor;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.export.Extent;
+import io.raid5d.nbd.export.FileSlice;
 import io.raid5d.nbd.export.NbdErrorException;
 import io.raid5d.nbd.lifecycle.DrainEvent;
 import io.raid5d.nbd.protocol.Command;
@@ -38,6 +39,9 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
     private final boolean structured;
     private final int readChunkSize;
     private final ErrorReplies errors;
+    /** TLS must encrypt every byte, so reads never go out as file regions on it. */
+    private final boolean tls;
+    private final int fileReadMinimum;
 
     // event-loop confined
     private ChannelHandlerContext ctx;
@@ -46,11 +50,13 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
     private boolean draining;
     private boolean dispatchedSinceUnplug;
 
-    CommandDispatcher(BlockExport export, Session session, int readChunkSize) {
+    CommandDispatcher(BlockExport export, Session session, int readChunkSize, int fileReadMinimum) {
+        this.fileReadMinimum = fileReadMinimum;
         this.export = export;
         this.structured = session.structuredReplies();
         this.readChunkSize = readChunkSize;
         this.errors = new ErrorReplies(session);
+        this.tls = session.tlsActive();
     }
 
     @Override
@@ -105,6 +111,9 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(SimpleReply.status(request, Errno.OK));
             return;
         }
+        if (!tls && length >= fileReadMinimum && readFromFiles(request, length)) {
+            return;
+        }
         int room = structured ? Wire.OFFSET_DATA_HEADER : Wire.SIMPLE_REPLY_HEADER;
         int capacity = room + length;
         ByteBuf data = ctx.alloc().ioBuffer(capacity, capacity);
@@ -117,6 +126,48 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
             future = CompletableFuture.failedFuture(e);
         }
         start(pending, future);
+    }
+
+    /**
+     * Answers a READ from the export's file slices, if it names them: the reply is written at
+     * once, nothing waits on the export. False to read into a buffer instead.
+     */
+    private boolean readFromFiles(NbdRequest request, int length) {
+        long offset = request.offset();
+        List<FileSlice> slices;
+        try {
+            slices = export.readSlices(offset, length);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "readSlices failed on " + export.name() + "; reading into a buffer", e);
+            return false;
+        }
+        if (slices == null) {
+            return false;
+        }
+        long sum = 0;
+        for (FileSlice s : slices) {
+            sum += s.length();
+        }
+        long total = sum;
+        if (total != length) {
+            LOG.log(Level.WARNING, () -> export.name() + " named " + total + " bytes of files for " + request
+                    + "; reading into a buffer");
+            return false;
+        }
+        boolean dontFragment = (request.flags() & CommandFlags.DF) != 0;
+        FileReadReply reply = new FileReadReply(request, slices, structured,
+                dontFragment ? Integer.MAX_VALUE : readChunkSize);
+        ctx.writeAndFlush(reply).addListener(f -> {
+            if (!f.isSuccess()) {
+                LOG.log(Level.DEBUG, () -> ctx.channel() + ": sending " + request + " from files failed", f.cause());
+                try {
+                    export.sliceSendFailed(offset, length, f.cause());
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "sliceSendFailed failed on " + export.name(), e);
+                }
+            }
+        });
+        return true;
     }
 
     private void write(NbdRequest request) {

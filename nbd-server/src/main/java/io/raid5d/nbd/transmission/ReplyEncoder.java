@@ -5,6 +5,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageEncoder;
 import io.raid5d.nbd.export.Extent;
+import io.raid5d.nbd.export.FileSlice;
 import io.raid5d.nbd.protocol.Magic;
 import io.raid5d.nbd.protocol.ReplyType;
 import io.raid5d.nbd.protocol.Wire;
@@ -12,9 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Turns each {@link Reply} into exactly one buffer (a composite for chunked reads), so replies
- * never interleave on the wire. Read data is never copied: headers are written into room left
- * in front of it, or into small buffers placed between slices of it.
+ * Turns each {@link Reply} into exactly one buffer (a composite for chunked reads), or for a
+ * {@link FileReadReply} into its headers and file regions, all output of one encode call and so
+ * written back to back: replies never interleave on the wire. Read data is never copied:
+ * headers are written into room left in front of it, or into small buffers placed between
+ * slices of it, or sent ahead of file regions the transport sends from the file itself.
  */
 final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
 
@@ -28,6 +31,8 @@ final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
             out.add(simple(ctx, simple));
         } else if (reply instanceof ReadChunksReply read) {
             out.add(readChunks(ctx, read));
+        } else if (reply instanceof FileReadReply files) {
+            fileRead(ctx, files, out);
         } else if (reply instanceof BlockStatusReply status) {
             out.add(blockStatus(ctx, status));
         } else if (reply instanceof ErrorChunkReply error) {
@@ -74,6 +79,43 @@ final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
             message.addComponent(true, data.retainedSlice(Wire.OFFSET_DATA_HEADER + done, n));
         }
         return message;
+    }
+
+    /** Header, then regions; structured: per chunk a header, then the regions of that chunk's bytes. */
+    private static void fileRead(ChannelHandlerContext ctx, FileReadReply reply, List<Object> out) {
+        if (!reply.structured()) {
+            out.add(ctx.alloc().ioBuffer(Wire.SIMPLE_REPLY_HEADER)
+                    .writeInt(Magic.SIMPLE_REPLY).writeInt(0).writeLong(reply.handle()));
+            for (FileSlice s : reply.slices()) {
+                out.add(new SliceRegion(s.file(), s.position(), s.length()));
+            }
+            return;
+        }
+        int length = reply.length();
+        int chunk = reply.chunkSize();
+        List<FileSlice> slices = reply.slices();
+        int slice = 0;
+        int usedOfSlice = 0;
+        for (int done = 0; done < length; ) {
+            int n = Math.min(chunk, length - done);
+            ByteBuf header = ctx.alloc().ioBuffer(Wire.OFFSET_DATA_HEADER);
+            writeOffsetDataHeader(header, 0, done + n == length ? ReplyType.FLAG_DONE : 0, reply.handle(), n,
+                    reply.offset() + done);
+            header.writerIndex(Wire.OFFSET_DATA_HEADER);
+            out.add(header);
+            for (int left = n; left > 0; ) {
+                FileSlice s = slices.get(slice);
+                int take = Math.min(left, s.length() - usedOfSlice);
+                out.add(new SliceRegion(s.file(), s.position() + usedOfSlice, take));
+                left -= take;
+                usedOfSlice += take;
+                if (usedOfSlice == s.length()) {
+                    slice++;
+                    usedOfSlice = 0;
+                }
+            }
+            done += n;
+        }
     }
 
     private static void writeOffsetDataHeader(ByteBuf buf, int at, int flags, long handle, int dataLength, long offset) {

@@ -45,7 +45,7 @@ public final class TransmissionPipeline {
         pipeline.addBefore(ErrorGuard.NAME, REPLY_ENCODER, new ReplyEncoder());
         pipeline.addBefore(ErrorGuard.NAME, IN_FLIGHT_LIMITER, new InFlightLimiter(budget));
         pipeline.addBefore(ErrorGuard.NAME, REQUEST_VALIDATOR, new RequestValidator(export, session));
-        pipeline.addBefore(ErrorGuard.NAME, COMMAND_DISPATCHER, new CommandDispatcher(export, session, config.readChunkSize()));
+        pipeline.addBefore(ErrorGuard.NAME, COMMAND_DISPATCHER, new CommandDispatcher(export, session, config.readChunkSize(), config.fileReadMinimum()));
         // last: the replaced decoder forwards its leftover bytes to the new one at once
         pipeline.replace(decoderName, REQUEST_DECODER, new RequestDecoder(export.maximumPayload(), budget));
     }

@@ -13,6 +13,7 @@ import io.raid5d.core.resync.StripeSweep;
 import io.raid5d.core.resync.StripeSync;
 import io.raid5d.core.stripe.StripeEngine;
 import io.raid5d.core.stripe.StripeMetrics;
+import java.util.List;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -282,6 +283,12 @@ public final class Raid5Array implements ManagedArray {
             return CompletableFuture.completedFuture(null);
         }
         return engine.read(offset, dst);
+    }
+
+    @Override
+    public List<FileRange> fileRanges(long offset, int length) {
+        checkRange(offset, length);
+        return length == 0 ? null : engine.fileRanges(offset, length);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.geometry.Geometry;
+import java.util.List;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
@@ -25,6 +26,17 @@ public interface RaidArray extends AutoCloseable {
 
     /** Fills {@code dst} from its position to its limit with the array bytes at {@code offset}. */
     CompletableFuture<Void> read(long offset, ByteBuffer dst);
+
+    /**
+     * The array bytes {@code [offset, offset+length)} as ranges of member files, in order, for a
+     * server to send as they are (sendfile: no copy through this process), or null when they
+     * must be read with {@link #read} (a degraded array, members that bypass the page cache or
+     * whose range is not all cached). The ranges hold the bytes of every write completed before
+     * the call; send them promptly. Never blocks. Default: null.
+     */
+    default List<FileRange> fileRanges(long offset, int length) {
+        return null;
+    }
 
     /** Writes {@code src}'s remaining bytes at {@code offset}; with {@code fua} they are durable before completion. */
     CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua);

@@ -141,6 +141,15 @@ public final class FileMemberDevice implements MemberDevice {
         return true;
     }
 
+    /** Buffered members opened for service only: O_DIRECT ones keep no pages in the cache to send. */
+    @Override
+    public FileChannel residentSource(long offset, int length) {
+        if (direct != null || vectored == null || offset < 0 || offset > sizeBytes - length || closed.get()) {
+            return null;
+        }
+        return vectored.resident(offset, length) ? channel : null;
+    }
+
     @Override
     public void sync() throws IOException {
         channel.force(false);

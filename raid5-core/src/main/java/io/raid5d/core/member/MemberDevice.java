@@ -3,6 +3,7 @@ package io.raid5d.core.member;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * One member of an array: a regular file or a block device, opened exclusively.
@@ -53,6 +54,17 @@ public interface MemberDevice extends Closeable {
             write(at, b);
             at += n;
         }
+    }
+
+    /**
+     * The file this member's bytes {@code [offset, offset+length)} can be sent from without passing
+     * through this process (sendfile or splice to a socket), or null when they cannot: the member
+     * bypasses the page cache, is not a plain descriptor (a wrapper, a test device), or part of the
+     * range is not in the page cache, so a send would wait on the disk on the sender's thread.
+     * Cheap (one system call, nothing read); the caller must not close the channel.
+     */
+    default FileChannel residentSource(long offset, int length) {
+        return null;
     }
 
     /** Makes every completed write durable (fdatasync / fsync). */

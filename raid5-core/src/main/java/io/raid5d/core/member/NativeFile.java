@@ -39,7 +39,16 @@ final class NativeFile implements Closeable {
         long pwritev(int fd, Pointer iov, int iovcnt, long offset);
 
         int close(int fd);
+
+        /** cachestat(2) and any other call glibc has no wrapper for; integer arguments only. */
+        long syscall(long number, int fd, Pointer range, Pointer stat, int flags);
     }
+
+    /** cachestat(2)'s number in the generic table, which x86_64 and arm64 share (Linux 6.5). */
+    private static final long SYS_CACHESTAT = 451;
+    private static final int PAGE = 4096;
+    /** Cleared for good when the kernel has no cachestat (older than 6.5, or a seccomp filter refuses it). */
+    private static volatile boolean cachestatWorks = true;
 
     private static final class Native {
         static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
@@ -47,6 +56,9 @@ final class NativeFile implements Closeable {
     }
 
     private final String path;
+    /** Per thread: cachestat's range (2 x u64) then its answer (5 x u64). */
+    private static final ThreadLocal<Pointer> CACHESTAT_ARGS = ThreadLocal.withInitial(
+            () -> Memory.allocateDirect(Native.RUNTIME, 16 + 40));
     private final ThreadLocal<Pointer> iovecs = ThreadLocal.withInitial(
             () -> Memory.allocateDirect(Native.RUNTIME, IOV_MAX * IOVEC_BYTES));
     // -1 once closed; written under this, read by I/O threads (an I/O racing close gets EBADF)
@@ -120,6 +132,32 @@ final class NativeFile implements Closeable {
                 n -= step;
             }
         }
+    }
+
+    /**
+     * Whether every page of {@code [offset, offset+length)} is in the page cache now (cachestat(2):
+     * one system call, no data moved). False when the kernel cannot say; then it never asks again.
+     */
+    boolean resident(long offset, long length) {
+        if (!cachestatWorks || length <= 0) {
+            return false;
+        }
+        Pointer args = CACHESTAT_ARGS.get();
+        args.putLong(0, offset);
+        args.putLong(8, length);
+        long r = Native.LIBC.syscall(SYS_CACHESTAT, fd, args, args.slice(16), 0);
+        if (r != 0) {
+            int errno = lastErrno();
+            if (errno == Errno.ENOSYS.intValue() || errno == Errno.EPERM.intValue()) {
+                cachestatWorks = false;
+                System.getLogger(NativeFile.class.getName()).log(System.Logger.Level.INFO,
+                        "cachestat(2) is not available (" + BlockDeviceClaim.describe(errno)
+                                + "): array reads are sent from a buffer, not straight from member files");
+            }
+            return false;
+        }
+        long pages = (offset + length - 1) / PAGE - offset / PAGE + 1;
+        return args.getLong(16) >= pages;
     }
 
     private static int lastErrno() {

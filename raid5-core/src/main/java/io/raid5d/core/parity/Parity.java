@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
  * buffers of a call share one; calls mixing orders take a slower path that swaps words.
  *
  * <p>Speed: one pass per group of up to four sources, in blocks small enough to keep the
- * destination block in L1 cache across the passes (see the benchmarks module).
+ * destination block in L1 cache across the passes (see the benchmarks module). Direct buffers
+ * go through {@link DirectXor}'s address loops, which the JIT vectorizes; heap buffers through
+ * ByteBuffer word loops.
  */
 public final class Parity {
 
@@ -30,7 +32,8 @@ public final class Parity {
     public static void compute(ByteBuffer parity, ByteBuffer[] data, int count) {
         int len = parity.remaining();
         checkSources(data, count, len);
-        if (!sameOrder(parity, data, count)) {
+        boolean direct = allDirect(parity, data, count); // bytes are bytes to the address loops
+        if (!direct && !sameOrder(parity, data, count)) {
             mixedOrder(parity, data, count, false);
             return;
         }
@@ -38,9 +41,17 @@ public final class Parity {
         for (int off = 0; off < len; off += BLOCK) {
             int n = Math.min(BLOCK, len - off);
             int first = Math.min(count, 4);
-            set(parity, pp + off, data, 0, first, off, n);
+            if (direct) {
+                DirectXor.set(parity, pp + off, data, 0, first, off, n);
+            } else {
+                set(parity, pp + off, data, 0, first, off, n);
+            }
             for (int i = first; i < count; i += 3) {
-                accumulate(parity, pp + off, data, i, Math.min(3, count - i), off, n);
+                if (direct) {
+                    DirectXor.accumulate(parity, pp + off, data, i, Math.min(3, count - i), off, n);
+                } else {
+                    accumulate(parity, pp + off, data, i, Math.min(3, count - i), off, n);
+                }
             }
         }
     }
@@ -49,6 +60,10 @@ public final class Parity {
     public static void xorInto(ByteBuffer dst, ByteBuffer src) {
         int len = dst.remaining();
         checkSource(src, 0, len);
+        if (DirectXor.AVAILABLE && dst.isDirect() && src.isDirect()) {
+            DirectXor.xorInto(dst, dst.position(), src, src.position(), len);
+            return;
+        }
         if (src.order() != dst.order()) {
             mixedOrder(dst, new ByteBuffer[] {src}, 1, true);
             return;
@@ -63,7 +78,8 @@ public final class Parity {
     public static void xorInto(ByteBuffer dst, ByteBuffer[] src, int count) {
         int len = dst.remaining();
         checkSources(src, count, len);
-        if (!sameOrder(dst, src, count)) {
+        boolean direct = allDirect(dst, src, count);
+        if (!direct && !sameOrder(dst, src, count)) {
             mixedOrder(dst, src, count, true);
             return;
         }
@@ -71,7 +87,11 @@ public final class Parity {
         for (int off = 0; off < len; off += BLOCK) {
             int n = Math.min(BLOCK, len - off);
             for (int i = 0; i < count; i += 3) {
-                accumulate(dst, dp + off, src, i, Math.min(3, count - i), off, n);
+                if (direct) {
+                    DirectXor.accumulate(dst, dp + off, src, i, Math.min(3, count - i), off, n);
+                } else {
+                    accumulate(dst, dp + off, src, i, Math.min(3, count - i), off, n);
+                }
             }
         }
     }
@@ -128,6 +148,19 @@ public final class Parity {
     public static boolean equals(ByteBuffer a, ByteBuffer b) {
         // ByteBuffer.mismatch is vectorized by the JDK and ignores positions it does not move.
         return a.remaining() == b.remaining() && a.mismatch(b) < 0;
+    }
+
+    /** Every buffer direct (and Unsafe usable): the vectorized kernels apply. Byte order does not matter to them. */
+    private static boolean allDirect(ByteBuffer dst, ByteBuffer[] src, int count) {
+        if (!DirectXor.AVAILABLE || !dst.isDirect()) {
+            return false;
+        }
+        for (int k = 0; k < count; k++) {
+            if (!src[k].isDirect()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- mixed byte orders: rare (all our buffers are big-endian), so simple and slower ----

@@ -3,6 +3,8 @@ package io.raid5d.core.stripe;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.intent.WriteIntent;
+import io.raid5d.core.array.FileRange;
+import java.util.List;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +58,7 @@ public final class StripeEngine implements AutoCloseable {
     private final RequestAdmission admission;
     private final WritePlanner writes;
     private final ReadPath reads;
+    private final ZeroCopyReads zeroCopy;
     private final StripeWorkers workers;
     private volatile long lastClientRequestNanos = System.nanoTime() - 1_000_000_000L; // throttles background sweeps
 
@@ -84,6 +87,7 @@ public final class StripeEngine implements AutoCloseable {
         this.writes = new WritePlanner(cache, members, gate, metrics, faults, unplug, preReads, pass, batch, passEnd);
         SyncPass syncs = new SyncPass(cache, queues, members, metrics, faults, preReads, passEnd, completion);
         this.reads = new ReadPath(cache, io, queues, members, metrics, admission);
+        this.zeroCopy = new ZeroCopyReads(members, metrics);
         log.onBatchWritten(unplug::batchWritten);
         this.workers = new StripeWorkers(name, config.workerThreads(), cache, unplug, log, gate, writes, syncs, queues);
         workers.start();
@@ -136,6 +140,22 @@ public final class StripeEngine implements AutoCloseable {
         }
         lastClientRequestNanos = System.nanoTime();
         return reads.read(offset, dst);
+    }
+
+    /**
+     * The array bytes {@code [offset, offset+length)} as member file ranges to send as they are,
+     * or null when they must be read with {@link #read} (see {@link ZeroCopyReads}). On any
+     * thread, without blocking.
+     */
+    public List<FileRange> fileRanges(long offset, int length) {
+        if (members.failed()) {
+            return null;
+        }
+        List<FileRange> ranges = zeroCopy.ranges(offset, length);
+        if (ranges != null) {
+            lastClientRequestNanos = System.nanoTime();
+        }
+        return ranges;
     }
 
     /**

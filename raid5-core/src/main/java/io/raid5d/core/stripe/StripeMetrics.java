@@ -27,6 +27,7 @@ import java.util.function.ToDoubleFunction;
  * raid5.member.write.bytes        summary  bytes per member write request (merged run)
  * raid5.member.read.bytes         summary  bytes per member read request of a stripe pass (merged run)
  * raid5.stripe.cache.hits/misses  counter  read pages served from the cache / from members
+ * raid5.read.zero.copy.bytes      counter  array bytes read as member file ranges a server sends as they are
  * </pre>
  */
 public final class StripeMetrics {
@@ -38,6 +39,7 @@ public final class StripeMetrics {
     final Counter waits;
     final Counter hits;
     final Counter misses;
+    final Counter zeroCopyBytes;
     final DistributionSummary batchStripes;
     final DistributionSummary memberWriteBytes;
     final DistributionSummary memberReadBytes;
@@ -55,6 +57,8 @@ public final class StripeMetrics {
                 .description("requests that waited for a free stripe head").register(registry));
         hits = add(Counter.builder("raid5.stripe.cache.hits").tags(tags).register(registry));
         misses = add(Counter.builder("raid5.stripe.cache.misses").tags(tags).register(registry));
+        zeroCopyBytes = add(Counter.builder("raid5.read.zero.copy.bytes").tags(tags).baseUnit("bytes")
+                .description("array bytes read as member file ranges, sent without a copy").register(registry));
         batchStripes = add(DistributionSummary.builder("raid5.stripe.batch.stripes").tags(tags)
                 .description("stripe heads per full-stripe write batch").register(registry));
         memberWriteBytes = add(DistributionSummary.builder("raid5.member.write.bytes").tags(tags).baseUnit("bytes")
@@ -110,6 +114,10 @@ public final class StripeMetrics {
 
     public long cacheMisses() {
         return (long) misses.count();
+    }
+
+    public long zeroCopyBytes() {
+        return (long) zeroCopyBytes.count();
     }
 
     public DistributionSummary batchStripes() {

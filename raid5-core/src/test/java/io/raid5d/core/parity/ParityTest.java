@@ -72,6 +72,12 @@ class ParityTest {
         return o;
     }
 
+    /** Direct buffers take the address loops here, so the tests around exercise them (and the ByteBuffer loops on heap buffers). */
+    @Test
+    void theAddressKernelsAreAvailableOnThisJvm() {
+        assertTrue(DirectXor.AVAILABLE);
+    }
+
     @Test
     void computeMatchesReference() {
         for (int trial = 0; trial < 300; trial++) {
