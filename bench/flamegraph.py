@@ -43,7 +43,8 @@ from xml.sax.saxutils import escape
 DEFAULT_EVENTS = "jdk.ExecutionSample,jdk.NativeMethodSample"
 # A sample is idle (for --exclude-idle) when its top frame contains one of these substrings.
 IDLE_FRAMES = ["epollWait", "epoll_wait", "EPoll.wait", "Unsafe.park", "Object.wait",
-               "Thread.sleep", "ioUringWait", "IoUring.wait", "submitAndWait"]
+               "Thread.sleep", "ioUringWait", "IoUring.wait", "submitAndWait",
+               "UnixDomainSockets.accept0", "Socket.recvAddress", "ServerSocketChannelImpl.accept"]
 OUR_PACKAGE = "io.raid5d."
 # Thread grouping: drop every "-N" / "_N" / " N" / "#N" component (nbd-io-3-1 -> nbd-io).
 THREAD_NUMBER = re.compile(r"[-_ #.]\d+(?=[-_ #.]|$)")

@@ -4,8 +4,7 @@
 #
 # Same setup as bench/fio-compare.sh (4 members in tmpfs, 512K chunk, internal bitmap, fio's nbd
 # engine); the export is filled first, then the job runs --warmup seconds unrecorded and
-# --runtime seconds recorded (JFR's profile settings: Java and native method samples every
-# 10-20 ms). JFR does not see kernel time inside a system call; that shows as the native frame
+# --runtime seconds recorded (JFR's profile settings, Java and native method samples every 1 ms). JFR does not see kernel time inside a system call; that shows as the native frame
 # that made it (pread0, sendfile0, epollWait...). Bounded; stops everything it started.
 #
 # Usage: bench/profile.sh --job seqread|seqwrite|randread|randwrite [--runtime 10] [--warmup 3]
@@ -67,7 +66,11 @@ fio_job() { # name seconds output
         --runtime="$2" --time_based --randrepeat=0 --output-format=normal --output="$3" >/dev/null
 }
 fio_job warmup "$warmup" "$work/warmup.txt"
-jcmd "$pid" JFR.start name=profile settings=profile >/dev/null
+# JFR's profile settings, sampling every 1 ms instead of 10/20 ms: enough samples in a short run
+jfc="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc"
+sed -e '/"jdk.ExecutionSample"/,/<\/event>/s/[0-9]* ms/1 ms/' -e '/"jdk.NativeMethodSample"/,/<\/event>/s/[0-9]* ms/1 ms/' \
+    "$jfc" >"$work/sampling.jfc"
+jcmd "$pid" JFR.start name=profile settings="$work/sampling.jfc" >/dev/null
 fio_job "$job" "$runtime" "$work/fio.txt"
 jcmd "$pid" JFR.stop name=profile filename="$out.jfr" >/dev/null
 {

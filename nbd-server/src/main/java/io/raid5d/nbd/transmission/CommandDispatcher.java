@@ -146,6 +146,9 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         }
         long sum = 0;
         for (FileSlice s : slices) {
+            if (!s.file().isOpen()) {
+                return false; // closed under us (a member removed): the export's read path knows better
+            }
             sum += s.length();
         }
         long total = sum;
@@ -160,6 +163,9 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(reply).addListener(f -> {
             if (!f.isSuccess()) {
                 LOG.log(Level.DEBUG, () -> ctx.channel() + ": sending " + request + " from files failed", f.cause());
+                // part of the reply may be out: the stream cannot be framed any more (not every
+                // transport closes on a failed write by itself)
+                ctx.close();
                 try {
                     export.sliceSendFailed(offset, length, f.cause());
                 } catch (RuntimeException e) {

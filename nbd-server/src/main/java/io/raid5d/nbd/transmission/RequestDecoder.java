@@ -36,6 +36,12 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private CompositeByteBuf received;
     private boolean paused;
+    /**
+     * Bytes the next request needs before it can be decoded (a WRITE whose payload is still
+     * arriving), so each arriving receive buffer costs one comparison, not a re-parse of the
+     * header; 0 when unknown.
+     */
+    private long needed;
     /** Set after DISC, a drain, or a fatal framing error: all further input is dropped. */
     private boolean stopped;
 
@@ -125,9 +131,10 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
 
     private NbdRequest decodeOne() {
         CompositeByteBuf in = received;
-        if (in.readableBytes() < Wire.REQUEST_HEADER) {
+        if (in.readableBytes() < Math.max(needed, Wire.REQUEST_HEADER)) {
             return null;
         }
+        needed = 0;
         int at = in.readerIndex();
         int magic = in.getInt(at);
         if (magic != Magic.REQUEST) {
@@ -146,6 +153,7 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
                 return null;
             }
             if (in.readableBytes() < Wire.REQUEST_HEADER + length) {
+                needed = Wire.REQUEST_HEADER + length;
                 return null;
             }
             in.skipBytes(Wire.REQUEST_HEADER);

@@ -1,0 +1,104 @@
+package io.raid5d.core.array;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raid5d.core.assembly.ArrayAssembler;
+import io.raid5d.core.member.DirectIoMode;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Array reads as member file ranges (issue #16): the ranges hold exactly the array's bytes, in
+ * order, one per chunk touched; and there are none where a copying read is needed: a degraded
+ * array, members that bypass the page cache, bytes not in the page cache, wrapped members.
+ */
+class ZeroCopyReadsTest {
+    private static final int CHUNK = 64 * 1024;
+    private static final long MEMBER_BYTES = 4L << 20;
+
+    private static Raid5Array assemble(Path dir, String name, DirectIoMode direct, boolean wrapped) throws Exception {
+        List<Path> paths = TestArrays.create(dir, name, 4, CHUNK, MEMBER_BYTES);
+        List<MemberDevice> open = new ArrayList<>();
+        for (Path p : paths) {
+            MemberDevice d = MemberDevices.open(p, false, direct);
+            open.add(wrapped ? new FaultInjectingMemberDevice(d) : d);
+        }
+        return ArrayAssembler.assembleDevices(name, open, ArrayOptions.defaults().withDirectIo(direct));
+    }
+
+    private static byte[] fromRanges(List<FileRange> ranges) throws Exception {
+        int total = ranges.stream().mapToInt(FileRange::length).sum();
+        ByteBuffer all = ByteBuffer.allocate(total);
+        for (FileRange r : ranges) {
+            ByteBuffer part = ByteBuffer.allocate(r.length());
+            while (part.hasRemaining()) {
+                int n = r.file().read(part, r.position() + part.position());
+                assertTrue(n > 0, "range past the end of its file: " + r);
+            }
+            all.put(part.flip());
+        }
+        return all.array();
+    }
+
+    @Test
+    void rangesHoldTheArrayBytesInOrderOnePerChunk(@TempDir Path dir) throws Exception {
+        try (Raid5Array array = assemble(dir, "zc", DirectIoMode.OFF, false)) {
+            byte[] data = new byte[(int) Math.min(array.sizeBytes(), 2 << 20)];
+            new Random(16).nextBytes(data);
+            array.write(0, ByteBuffer.wrap(data), false).join();
+            Random r = new Random(7);
+            for (int trial = 0; trial < 200; trial++) {
+                int length = 1 + r.nextInt(trial % 2 == 0 ? 4096 : 600_000);
+                long offset = r.nextInt(data.length - length);
+                List<FileRange> ranges = array.fileRanges(offset, length);
+                assertNotNull(ranges, "a healthy, buffered, cached array names its files");
+                long chunks = (offset + length - 1) / CHUNK - offset / CHUNK + 1;
+                assertEquals(chunks, ranges.size(), "one range per chunk touched");
+                byte[] want = new byte[length];
+                System.arraycopy(data, (int) offset, want, 0, length);
+                assertArrayEquals(want, fromRanges(ranges), "offset " + offset + " length " + length);
+            }
+        }
+    }
+
+    @Test
+    void noRangesOnceDegraded(@TempDir Path dir) throws Exception {
+        try (Raid5Array array = assemble(dir, "deg", DirectIoMode.OFF, false)) {
+            byte[] data = new byte[1 << 20];
+            new Random(1).nextBytes(data);
+            array.write(0, ByteBuffer.wrap(data), false).join();
+            assertNotNull(array.fileRanges(0, 1 << 20));
+            array.failMember(dir.resolve("deg1.img").toString());
+            assertNull(array.fileRanges(0, 1 << 20), "a degraded array computes lost pages: no ranges");
+            assertNull(array.fileRanges(0, 4096), "not even for pages on survivors");
+        }
+    }
+
+    @Test
+    void noRangesForUncachedBytesDirectMembersOrWrappedMembers(@TempDir Path dir) throws Exception {
+        try (Raid5Array array = assemble(dir, "hole", DirectIoMode.OFF, false)) {
+            // never written: a hole in each member file, so nothing is in the page cache
+            assertNull(array.fileRanges(array.sizeBytes() - (256 << 10), 256 << 10));
+        }
+        try (Raid5Array array = assemble(dir, "dio", DirectIoMode.ON, false)) {
+            array.write(0, ByteBuffer.allocateDirect(1 << 20), false).join();
+            assertNull(array.fileRanges(0, 1 << 20), "O_DIRECT members keep nothing in the page cache to send");
+        }
+        try (Raid5Array array = assemble(dir, "wrap", DirectIoMode.OFF, true)) {
+            array.write(0, ByteBuffer.allocateDirect(1 << 20), false).join();
+            assertNull(array.fileRanges(0, 1 << 20), "a wrapper (fault injection) must see every read");
+        }
+    }
+}
