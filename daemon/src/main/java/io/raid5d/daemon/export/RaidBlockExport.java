@@ -32,6 +32,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RaidBlockExport implements BlockExport {
     private static final int EINVAL = 22;
+    /**
+     * Reads shorter than this are read on the event loop when the page cache holds them
+     * ({@link RaidArray#readNow}); longer ones go to the I/O threads (or, without TLS, out of
+     * the member files by the server), so one connection's event loop is not spent copying.
+     */
+    static final int READ_NOW_LIMIT = 64 << 10;
 
     private static final System.Logger LOG = System.getLogger(RaidBlockExport.class.getName());
 
@@ -118,6 +124,10 @@ public final class RaidBlockExport implements BlockExport {
         dst.ensureWritable(length);
         int at = dst.writerIndex();
         ByteBuffer view = dst.nioBufferCount() == 1 ? dst.nioBuffer(at, length) : null;
+        if (view != null && length < READ_NOW_LIMIT && array.readNow(offset, view)) {
+            dst.writerIndex(at + length); // from the page cache, on the event loop: no hand-off
+            return CompletableFuture.completedFuture(null);
+        }
         if (view != null) {
             return guard(() -> array.read(offset, view)).thenRun(() -> dst.writerIndex(at + length));
         }

@@ -84,6 +84,19 @@ public final class MeteredRaidArray implements RaidArray {
         return engine.geometry();
     }
 
+    /** Counted as reads, with their (short) latency. */
+    @Override
+    public boolean readNow(long offset, ByteBuffer dst) {
+        long start = System.nanoTime();
+        int length = dst.remaining();
+        if (!engine.readNow(offset, dst)) {
+            return false;
+        }
+        read.latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        read.bytes.increment(length);
+        return true;
+    }
+
     /** Counted as reads; the latency is the planning only (the send is the server's, not the array's). */
     @Override
     public List<FileRange> fileRanges(long offset, int length) {

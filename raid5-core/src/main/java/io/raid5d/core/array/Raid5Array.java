@@ -286,6 +286,12 @@ public final class Raid5Array implements ManagedArray {
     }
 
     @Override
+    public boolean readNow(long offset, ByteBuffer dst) {
+        checkRange(offset, dst.remaining());
+        return dst.hasRemaining() && engine.readNow(offset, dst);
+    }
+
+    @Override
     public List<FileRange> fileRanges(long offset, int length) {
         checkRange(offset, length);
         return length == 0 ? null : engine.fileRanges(offset, length);

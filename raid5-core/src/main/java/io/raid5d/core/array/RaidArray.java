@@ -38,6 +38,17 @@ public interface RaidArray extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Reads {@code dst}'s remaining bytes at {@code offset} right now, on the calling thread,
+     * when that cannot wait on a disk: every byte is in the page cache of a healthy, buffered
+     * member (the conditions of {@link #fileRanges}). Saves a small read the hand-off to an I/O
+     * thread and back. False when it did not (then {@code dst}'s bytes are undefined: use
+     * {@link #read}). Never moves {@code dst}'s position. Default: false.
+     */
+    default boolean readNow(long offset, ByteBuffer dst) {
+        return false;
+    }
+
     /** Writes {@code src}'s remaining bytes at {@code offset}; with {@code fua} they are durable before completion. */
     CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua);
 

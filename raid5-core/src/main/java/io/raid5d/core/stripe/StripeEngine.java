@@ -159,6 +159,19 @@ public final class StripeEngine implements AutoCloseable {
     }
 
     /**
+     * Reads {@code dst}'s remaining bytes at {@code offset} on the calling thread if they are all
+     * in the page cache of healthy, buffered members (see {@link ZeroCopyReads#readNow}); false
+     * to read with {@link #read}. Never waits on a disk.
+     */
+    public boolean readNow(long offset, ByteBuffer dst) {
+        if (members.failed() || !zeroCopy.readNow(offset, dst)) {
+            return false;
+        }
+        lastClientRequestNanos = System.nanoTime();
+        return true;
+    }
+
+    /**
      * Writes the remaining bytes of {@code srcs}, in order, as one request at {@code offset}
      * ({@code srcs == null}: {@code length} zeros) through the stripe cache.
      */

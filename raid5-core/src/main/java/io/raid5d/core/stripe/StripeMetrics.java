@@ -28,6 +28,7 @@ import java.util.function.ToDoubleFunction;
  * raid5.member.read.bytes         summary  bytes per member read request of a stripe pass (merged run)
  * raid5.stripe.cache.hits/misses  counter  read pages served from the cache / from members
  * raid5.read.zero.copy.bytes      counter  array bytes read as member file ranges a server sends as they are
+ * raid5.read.now.bytes            counter  array bytes read on the caller's thread from the page cache
  * </pre>
  */
 public final class StripeMetrics {
@@ -40,6 +41,7 @@ public final class StripeMetrics {
     final Counter hits;
     final Counter misses;
     final Counter zeroCopyBytes;
+    final Counter readNowBytes;
     final DistributionSummary batchStripes;
     final DistributionSummary memberWriteBytes;
     final DistributionSummary memberReadBytes;
@@ -59,6 +61,8 @@ public final class StripeMetrics {
         misses = add(Counter.builder("raid5.stripe.cache.misses").tags(tags).register(registry));
         zeroCopyBytes = add(Counter.builder("raid5.read.zero.copy.bytes").tags(tags).baseUnit("bytes")
                 .description("array bytes read as member file ranges, sent without a copy").register(registry));
+        readNowBytes = add(Counter.builder("raid5.read.now.bytes").tags(tags).baseUnit("bytes")
+                .description("array bytes read on the caller's thread from the page cache, no hand-off").register(registry));
         batchStripes = add(DistributionSummary.builder("raid5.stripe.batch.stripes").tags(tags)
                 .description("stripe heads per full-stripe write batch").register(registry));
         memberWriteBytes = add(DistributionSummary.builder("raid5.member.write.bytes").tags(tags).baseUnit("bytes")
@@ -118,6 +122,10 @@ public final class StripeMetrics {
 
     public long zeroCopyBytes() {
         return (long) zeroCopyBytes.count();
+    }
+
+    public long readNowBytes() {
+        return (long) readNowBytes.count();
     }
 
     public DistributionSummary batchStripes() {

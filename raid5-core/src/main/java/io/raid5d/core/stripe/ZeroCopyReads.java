@@ -4,6 +4,8 @@ import io.raid5d.core.array.FileRange;
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +38,50 @@ final class ZeroCopyReads {
         this.metrics = metrics;
     }
 
+    /**
+     * Reads {@code dst}'s remaining bytes at {@code offset} right here, from the page cache, if
+     * {@link #ranges} names them: no hand-off to an I/O thread and back, which costs a small read
+     * more than the copy. False when it cannot (nothing useful is in {@code dst} then; read the
+     * usual way, whose error handling also covers a member that failed this read).
+     */
+    boolean readNow(long offset, ByteBuffer dst) {
+        int length = dst.remaining();
+        List<FileRange> ranges = locate(offset, length);
+        if (ranges == null) {
+            return false;
+        }
+        ByteBuffer view = dst.duplicate();
+        int at = view.position();
+        try {
+            for (FileRange r : ranges) {
+                view.limit(at + r.length()).position(at);
+                long pos = r.position();
+                while (view.hasRemaining()) {
+                    int n = r.file().read(view, pos);
+                    if (n <= 0) {
+                        return false;
+                    }
+                    pos += n;
+                }
+                at += r.length();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        metrics.readNowBytes.increment(length);
+        return true;
+    }
+
     /** The ranges for {@code [offset, offset+length)}, or null when any part must be read another way. */
     List<FileRange> ranges(long offset, int length) {
+        List<FileRange> out = locate(offset, length);
+        if (out != null) {
+            metrics.zeroCopyBytes.increment(length);
+        }
+        return out;
+    }
+
+    private List<FileRange> locate(long offset, int length) {
         if (members.degraded() || members.failed()) {
             return null;
         }
@@ -65,7 +109,6 @@ final class ZeroCopyReads {
             out.add(new FileRange(file, address, n));
             done += n;
         }
-        metrics.zeroCopyBytes.increment(length);
         return out;
     }
 }

@@ -69,6 +69,13 @@ class ZeroCopyReadsTest {
                 byte[] want = new byte[length];
                 System.arraycopy(data, (int) offset, want, 0, length);
                 assertArrayEquals(want, fromRanges(ranges), "offset " + offset + " length " + length);
+
+                ByteBuffer now = ByteBuffer.allocateDirect(length + 10).position(5).limit(5 + length);
+                assertTrue(array.readNow(offset, now), "read on the caller's thread from the page cache");
+                assertEquals(5, now.position(), "the caller's position is not moved");
+                byte[] got = new byte[length];
+                now.get(got);
+                assertArrayEquals(want, got, "readNow at offset " + offset + " length " + length);
             }
         }
     }
@@ -83,6 +90,7 @@ class ZeroCopyReadsTest {
             array.failMember(dir.resolve("deg1.img").toString());
             assertNull(array.fileRanges(0, 1 << 20), "a degraded array computes lost pages: no ranges");
             assertNull(array.fileRanges(0, 4096), "not even for pages on survivors");
+            assertTrue(!array.readNow(0, ByteBuffer.allocate(4096)), "a degraded read goes through the engine");
         }
     }
 
@@ -91,6 +99,7 @@ class ZeroCopyReadsTest {
         try (Raid5Array array = assemble(dir, "hole", DirectIoMode.OFF, false)) {
             // never written: a hole in each member file, so nothing is in the page cache
             assertNull(array.fileRanges(array.sizeBytes() - (256 << 10), 256 << 10));
+            assertTrue(!array.readNow(array.sizeBytes() - 4096, ByteBuffer.allocate(4096)), "it would wait on a disk");
         }
         try (Raid5Array array = assemble(dir, "dio", DirectIoMode.ON, false)) {
             array.write(0, ByteBuffer.allocateDirect(1 << 20), false).join();
@@ -99,6 +108,7 @@ class ZeroCopyReadsTest {
         try (Raid5Array array = assemble(dir, "wrap", DirectIoMode.OFF, true)) {
             array.write(0, ByteBuffer.allocateDirect(1 << 20), false).join();
             assertNull(array.fileRanges(0, 1 << 20), "a wrapper (fault injection) must see every read");
+            assertTrue(!array.readNow(0, ByteBuffer.allocate(4096)), "a wrapper (fault injection) must see every read");
         }
     }
 }

@@ -25,16 +25,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through raid5d; large reads of a healthy array leave as member file regions (the zero-copy
  * counter on /metrics moves, the bytes are right); once a member fails they are reconstructed
  * through the copying path (the counter stands still, the bytes are still right); qemu-io reads
- * small and unaligned ranges (the copying path) with the same bytes.
+ * a small unaligned range, which the event loop reads from the page cache (no hand-off).
  */
 class TransportIT {
     private static final Pattern ZERO_COPY = Pattern.compile("raid5_read_zero_copy_bytes_total\\{array=\"tr\"} (\\S+)");
 
+    private static final Pattern READ_NOW = Pattern.compile("raid5_read_now_bytes_total\\{array=\"tr\"} (\\S+)");
+
     private static double zeroCopyBytes(DaemonProcess d) throws Exception {
+        return counter(d, ZERO_COPY);
+    }
+
+    private static double counter(DaemonProcess d, Pattern series) throws Exception {
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + ServiceConfig.metricsPort(d) + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = ZERO_COPY.matcher(metrics);
+        Matcher m = series.matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
     }
@@ -59,9 +65,11 @@ class TransportIT {
             double sent = zeroCopyBytes(d) - before;
             assertTrue(sent >= data.length, "healthy reads of written data go from the member files: " + sent);
 
+            double readNow = counter(d, READ_NOW);
             String io = Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", "-c", "read -v 1000003 48", d.uri("tr"))
                     .requireOk().out();
             assertTrue(io.contains(hexOf(data, 1000003, 16)), io);
+            assertTrue(counter(d, READ_NOW) >= readNow + 48, "a small cached read is read on the event loop");
 
             d.raid5("fail", "tr", members.get(2).toString()).requireOk();
             before = zeroCopyBytes(d);
