@@ -2,7 +2,7 @@ package io.raid5d.daemon.export;
 
 import io.netty.buffer.ByteBuf;
 import io.raid5d.core.array.ArrayRangeException;
-import io.raid5d.core.array.FileRange;
+import io.raid5d.core.member.FileRange;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.nbd.export.BlockExport;
 import io.raid5d.nbd.export.Extent;

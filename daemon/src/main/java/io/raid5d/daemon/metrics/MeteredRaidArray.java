@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import io.raid5d.core.array.ArrayStatus;
 import io.raid5d.core.array.RaidArray;
 import io.raid5d.core.geometry.Geometry;
-import io.raid5d.core.array.FileRange;
+import io.raid5d.core.member.FileRange;
 import java.util.List;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -6,6 +6,7 @@ import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.intent.SwitchableWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
+import io.raid5d.core.member.FileRange;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.resync.ParityResync;

@@ -1,6 +1,7 @@
 package io.raid5d.core.array;
 
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.member.FileRange;
 import java.util.List;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;

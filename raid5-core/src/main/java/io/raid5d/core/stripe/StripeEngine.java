@@ -3,7 +3,7 @@ package io.raid5d.core.stripe;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.member.MemberSet;
 import io.raid5d.core.intent.WriteIntent;
-import io.raid5d.core.array.FileRange;
+import io.raid5d.core.member.FileRange;
 import java.util.List;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;

@@ -1,6 +1,6 @@
 package io.raid5d.core.stripe;
 
-import io.raid5d.core.array.FileRange;
+import io.raid5d.core.member.FileRange;
 import io.raid5d.core.geometry.Geometry;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberSet;

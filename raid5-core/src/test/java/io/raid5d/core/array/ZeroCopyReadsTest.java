@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.member.DirectIoMode;
+import io.raid5d.core.member.FileRange;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
 import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
