@@ -148,26 +148,6 @@ class FileReadsTest {
         return c;
     }
 
-    /** Reads a chunked reply; returns the data and records the chunk sizes. */
-    private static byte[] readChunks(RawNbdClient c, long handle, long offset, List<Integer> sizes) throws IOException {
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        long expectOffset = offset;
-        while (true) {
-            Chunk chunk = c.readChunk();
-            assertEquals(handle, chunk.handle());
-            assertEquals(ReplyType.OFFSET_DATA, chunk.type());
-            DataInputStream d = chunk.data();
-            assertEquals(expectOffset, d.readLong());
-            byte[] bytes = d.readAllBytes();
-            got.write(bytes);
-            sizes.add(bytes.length);
-            expectOffset += bytes.length;
-            if ((chunk.flags() & ReplyType.FLAG_DONE) != 0) {
-                return got.toByteArray();
-            }
-        }
-    }
-
     @Test
     void simpleRepliesCarryTheFileBytesAndFileReadsInterleaveWithCopiedOnes() throws IOException {
         try (RawNbdClient c = connect(false)) {
@@ -195,7 +175,7 @@ class FileReadsTest {
             List<Integer> sizes = new ArrayList<>();
             long offset = SIZE / 2 - 70_000; // crosses the wrap: slices of both ends of the file
             c.sendRequest(0, Command.READ, 1, offset, 200_000, null);
-            assertArrayEquals(expected(offset, 200_000), readChunks(c, 1, offset, sizes));
+            assertArrayEquals(expected(offset, 200_000), c.readOffsetData(1, offset, sizes));
             assertEquals(List.of(65536, 65536, 65536, 200_000 - 3 * 65536), sizes);
 
             c.sendRequest(CommandFlags.DF, Command.READ, 2, offset, 200_000, null);

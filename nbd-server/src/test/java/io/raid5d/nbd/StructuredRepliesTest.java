@@ -80,25 +80,10 @@ class StructuredRepliesTest {
             assertEquals(new Reply(Errno.OK, 1), c.readReply()); // non-READ success: a simple reply is allowed
 
             c.sendRequest(0, Command.READ, 2, 5000, data.length, null);
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            long expectOffset = 5000;
             List<Integer> sizes = new ArrayList<>();
-            while (true) {
-                Chunk chunk = c.readChunk();
-                assertEquals(2, chunk.handle());
-                assertEquals(ReplyType.OFFSET_DATA, chunk.type());
-                DataInputStream d = chunk.data();
-                assertEquals(expectOffset, d.readLong());
-                byte[] bytes = d.readAllBytes();
-                got.write(bytes);
-                sizes.add(bytes.length);
-                expectOffset += bytes.length;
-                if ((chunk.flags() & ReplyType.FLAG_DONE) != 0) {
-                    break;
-                }
-            }
+            byte[] got = c.readOffsetData(2, 5000, sizes);
             assertEquals(List.of(4096, 4096, 1808), sizes);
-            assertArrayEquals(data, got.toByteArray());
+            assertArrayEquals(data, got);
 
             c.sendRequest(CommandFlags.DF, Command.READ, 3, 5000, data.length, null);
             Chunk whole = c.readChunk();

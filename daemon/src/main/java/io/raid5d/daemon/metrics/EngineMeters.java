@@ -15,16 +15,16 @@ import java.util.List;
 /**
  * The engine's own counters and state, registered per array (tag {@code array=NAME}).
  *
- * <p>The stripe engine registers its own counters (stripe cache hits, bitmap writes, batch
- * sizes...) through micrometer's MeterBinder ({@link ManagedArray#bindTo}), so it registers
- * its meters itself and they are served and removed with the array's; the tag {@code array}
- * must be on them for removal.
+ * <p>The stripe engine and the bitmap register their own meters (stripe cache hits, zero-copy
+ * reads, bitmap writes, batch sizes...) on the registry of the array's options, which the
+ * daemon sets to this one ({@code ArrayManager}); they are served and removed with the
+ * array's, by the tag {@code array}.
  */
 public final class EngineMeters {
     private EngineMeters() {
     }
 
-    /** The stripe engine's own meters (it registers them, tagged with its name) and the RMW/RCW counters, then {@link #bind}. */
+    /** The RMW/RCW counters, then {@link #bind}; the engine registered its own meters already. */
     public static void bind(ManagedArray engine, MeterRegistry registry) {
         Tags tags = Tags.of("array", engine.name());
         FunctionCounter.builder("raid5d.engine.writes", engine, ManagedArray::readModifyWrites).tags(tags)
@@ -32,7 +32,7 @@ public final class EngineMeters {
         FunctionCounter.builder("raid5d.engine.writes", engine, ManagedArray::reconstructWrites).tags(tags)
                 .tag("kind", "reconstruct-write").description("row writes done as reconstruct-write").register(registry);
         bind((RaidArray) engine, registry);
-        engine.bindTo(registry);
+        // the engine registered its own (stripe cache, bitmap) on the registry its options named: this one
     }
 
     /** The meters every array has: size, members, resync progress. */

@@ -7,6 +7,7 @@ import io.raid5d.nbd.protocol.InfoType;
 import io.raid5d.nbd.protocol.Magic;
 import io.raid5d.nbd.protocol.Option;
 import io.raid5d.nbd.protocol.OptionReplyType;
+import io.raid5d.nbd.protocol.ReplyType;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Speaks NBD bytes directly, so tests see exactly what the server sends. Output is buffered:
@@ -218,6 +220,30 @@ public final class RawNbdClient implements AutoCloseable {
     }
 
     /** Sends NBD_OPT_STRUCTURED_REPLY and expects its ACK. */
+    /**
+     * Reads a READ's structured reply: OFFSET_DATA chunks for {@code handle}, in order from
+     * {@code offset}, up to the one flagged DONE; returns their data, adds each chunk's size
+     * to {@code sizes}.
+     */
+    public byte[] readOffsetData(long handle, long offset, List<Integer> sizes) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        long expectOffset = offset;
+        while (true) {
+            Chunk chunk = readChunk();
+            assertEquals(handle, chunk.handle());
+            assertEquals(ReplyType.OFFSET_DATA, chunk.type());
+            DataInputStream d = chunk.data();
+            assertEquals(expectOffset, d.readLong());
+            byte[] bytes = d.readAllBytes();
+            got.write(bytes);
+            sizes.add(bytes.length);
+            expectOffset += bytes.length;
+            if ((chunk.flags() & ReplyType.FLAG_DONE) != 0) {
+                return got.toByteArray();
+            }
+        }
+    }
+
     public void negotiateStructuredReplies() throws IOException {
         sendOption(Option.STRUCTURED_REPLY, new byte[0]);
         OptionReply r = readOptionReply();
