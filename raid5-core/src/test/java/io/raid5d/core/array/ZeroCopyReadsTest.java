@@ -17,6 +17,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,6 +81,59 @@ class ZeroCopyReadsTest {
                 now.get(got);
                 assertArrayEquals(want, got, "readNow at offset " + offset + " length " + length);
             }
+        }
+    }
+
+    /**
+     * Writes racing in the same rows (8 threads, each owning every 8th page, so every stripe
+     * pass shares rows with the others'): a read from the member files right after a write
+     * completed returns that write, never an older page a neighbour's pass wrote back.
+     */
+    @RepeatedTest(3)
+    void aCompletedWriteIsInTheMemberFilesWhileNeighboursWrite(@TempDir Path dir) throws Exception {
+        try (Raid5Array array = assemble(dir, "race", DirectIoMode.OFF, false)) {
+            int pages = (int) Math.min(array.sizeBytes() / 4096, 512);
+            array.write(0, ByteBuffer.allocateDirect(pages * 4096), false).join(); // all in the page cache
+            int threads = 8;
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicInteger checked = new AtomicInteger();
+            List<Thread> all = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                all.add(new Thread(() -> {
+                    Random r = new Random(me);
+                    try {
+                        for (int i = 0; i < 150 && failure.get() == null; i++) {
+                            long page = (long) r.nextInt(pages / threads) * threads + me;
+                            byte[] data = new byte[4096];
+                            r.nextBytes(data);
+                            array.write(page * 4096, ByteBuffer.wrap(data), false).join();
+                            ByteBuffer now = ByteBuffer.allocateDirect(4096);
+                            if (array.readNow(page * 4096, now)) {
+                                byte[] got = new byte[4096];
+                                now.get(got);
+                                assertArrayEquals(data, got, "readNow of page " + page + ", iteration " + i);
+                                checked.incrementAndGet();
+                            }
+                            List<FileRange> ranges = array.fileRanges(page * 4096, 4096);
+                            if (ranges != null) {
+                                assertArrayEquals(data, fromRanges(ranges), "file range of page " + page + ", iteration " + i);
+                                checked.incrementAndGet();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            all.forEach(Thread::start);
+            for (Thread th : all) {
+                th.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertEquals(2 * threads * 150, checked.get(), "every read after a write went from the member files");
         }
     }
 
