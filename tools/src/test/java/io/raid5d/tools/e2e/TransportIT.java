@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -79,6 +80,29 @@ class TransportIT {
             assertEquals(before, zeroCopyBytes(d), "a degraded array reconstructs: nothing from files");
             assertEquals(0, d.stop(), d.log());
         }
+    }
+
+    /**
+     * A transport asked for by name that the kernel forbids (io_uring_disabled=2, as container
+     * runtimes' seccomp filters do) or that does not exist fails the start at once, saying why,
+     * before any array is touched; auto falls back to what works.
+     */
+    @Test
+    void aTransportThatCannotRunIsRefusedAtStart(@TempDir Path dir) throws Exception {
+        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+        String was = Files.readString(sysctl).trim();
+        Files.writeString(sysctl, "2");
+        try {
+            Cmd.Result r = DaemonProcess.startExpectingFailure(dir, "--transport", "io_uring");
+            assertEquals(1, r.exit(), r.out() + r.err());
+            assertTrue((r.out() + r.err()).contains("transport io_uring is not available here"), r.out() + r.err());
+        } finally {
+            Files.writeString(sysctl, was);
+        }
+        Cmd.Result bogus = DaemonProcess.startExpectingFailure(dir, "--transport", "kqueue");
+        assertEquals(1, bogus.exit());
+        assertTrue((bogus.out() + bogus.err()).contains("unknown transport 'kqueue' (auto, epoll, io_uring or nio)"),
+                bogus.out() + bogus.err());
     }
 
     /** qemu-io's "read -v" dump of 16 bytes: "xx xx ... xx" as it prints them. */
