@@ -34,6 +34,7 @@ public final class FileMemberDevice implements MemberDevice {
     private final boolean readOnly;
     private final DirectIo direct; // null: buffered (through the page cache)
     private final NativeFile vectored; // null: vectored requests loop over their buffers (members opened for inspection)
+    private final boolean memoryBacked;
 
     FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
                      boolean blockDevice, boolean readOnly) {
@@ -42,6 +43,12 @@ public final class FileMemberDevice implements MemberDevice {
 
     FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
                      boolean blockDevice, boolean readOnly, DirectIo direct, NativeFile vectored) {
+        this(path, channel, hold, sizeBytes, blockDevice, readOnly, direct, vectored, false);
+    }
+
+    FileMemberDevice(String path, FileChannel channel, AutoCloseable hold, long sizeBytes,
+                     boolean blockDevice, boolean readOnly, DirectIo direct, NativeFile vectored, boolean memoryBacked) {
+        this.memoryBacked = memoryBacked;
         this.direct = direct;
         this.vectored = vectored;
         this.path = path;
@@ -139,6 +146,12 @@ public final class FileMemberDevice implements MemberDevice {
             }
         }
         return true;
+    }
+
+    /** A regular file on tmpfs or ramfs; decided at open. */
+    @Override
+    public boolean memoryBacked() {
+        return memoryBacked;
     }
 
     /** Buffered members opened for service only: O_DIRECT ones keep no pages in the cache to send. */

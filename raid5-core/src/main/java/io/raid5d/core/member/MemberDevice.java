@@ -67,6 +67,16 @@ public interface MemberDevice extends Closeable {
         return null;
     }
 
+    /**
+     * True when reading this member's cached pages cannot fail: its data lives in memory (a file
+     * in tmpfs or ramfs). Elsewhere a page the kernel holds may be one whose read failed (kept,
+     * not up to date, and counted as cached), and reading it again fails again: a read that
+     * cannot report an error any more (a reply sent straight from the file) must not risk that.
+     */
+    default boolean memoryBacked() {
+        return false;
+    }
+
     /** Makes every completed write durable (fdatasync / fsync). */
     void sync() throws IOException;
 

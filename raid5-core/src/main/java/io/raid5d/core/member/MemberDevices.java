@@ -51,6 +51,16 @@ public final class MemberDevices {
                 attrs.isDirectory() ? "a directory" : null);
     }
 
+    /** tmpfs or ramfs: the file's pages are its storage, so reading a cached page never fails. */
+    private static boolean onMemoryFileSystem(Path path) {
+        try {
+            String type = Files.getFileStore(path).type();
+            return type.equals("tmpfs") || type.equals("ramfs");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /**
      * Opens a member read-only without its lock or O_EXCL claim, to look at it while an array
      * runs it (as {@code mdadm -E}/{@code -X} read members of a running array, and as the daemon's
@@ -159,7 +169,7 @@ public final class MemberDevices {
             try {
                 return new FileMemberDevice(name, channel, hold, channel.size(), false, readOnly,
                         direct ? new DirectIo(channel, name, DirectIo.alignmentFor(path)) : null,
-                        NativeFile.open(name, readOnly, direct));
+                        NativeFile.open(name, readOnly, direct), onMemoryFileSystem(path));
             } catch (IOException e) {
                 closeQuietly(hold, e);
                 throw e;

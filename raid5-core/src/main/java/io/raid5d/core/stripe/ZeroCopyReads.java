@@ -17,7 +17,11 @@ import java.util.List;
  *   <li>the array is not degraded (a lost page is computed, not read), and every member is
  *       readable for the range;</li>
  *   <li>every member is buffered and holds the whole range in the page cache now, so sending it
- *       waits on no disk (the sender is an event loop) and the bytes come from memory.</li>
+ *       waits on no disk (the sender is an event loop) and the bytes come from memory;</li>
+ *   <li>for ranges a server sends after its reply header ({@link #ranges}), every member is
+ *       memory-backed (tmpfs), since a read error could not be reported any more; a read into
+ *       a buffer ({@link #readNow}) falls back to the engine on any error, so any file system
+ *       will do.</li>
  * </ul>
  * The stripe cache is not consulted: a write is acknowledged only after its member writes
  * ended, so a member file holds every acknowledged write, and a head's newer page belongs to a
@@ -72,13 +76,31 @@ final class ZeroCopyReads {
         return true;
     }
 
-    /** The ranges for {@code [offset, offset+length)}, or null when any part must be read another way. */
+    /**
+     * The ranges for {@code [offset, offset+length)}, or null when any part must be read another
+     * way. Only memory-backed members ({@link MemberDevice#memoryBacked}): a server sends the
+     * ranges after the reply header, when a read error can no longer be reported, and on a disk
+     * a cached page may be one whose read failed, which fails again.
+     */
     List<FileRange> ranges(long offset, int length) {
+        if (!allMemoryBacked()) {
+            return null;
+        }
         List<FileRange> out = locate(offset, length);
         if (out != null) {
             metrics.zeroCopyBytes.increment(length);
         }
         return out;
+    }
+
+    private boolean allMemoryBacked() {
+        for (int role = 0; role < members.count(); role++) {
+            MemberDevice d = members.member(role);
+            if (d == null || !d.memoryBacked()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private List<FileRange> locate(long offset, int length) {
