@@ -31,7 +31,9 @@ public interface RaidArray extends AutoCloseable {
     /**
      * The array bytes {@code [offset, offset+length)} as ranges of member files, in order, for a
      * server to send as they are (sendfile: no copy through this process), or null when they
-     * must be read with {@link #read} (a degraded array, members that bypass the page cache or
+     * must be read with {@link #read} (a degraded array; members that are not files in memory,
+     * tmpfs or ramfs, since on a disk a cached page may be one whose read failed and the error
+     * could not be reported after the reply header; members that bypass the page cache or
      * whose range is not all cached). The ranges hold the bytes of every write completed before
      * the call; send them promptly. Never blocks. Default: null.
      */
@@ -41,8 +43,8 @@ public interface RaidArray extends AutoCloseable {
 
     /**
      * Reads {@code dst}'s remaining bytes at {@code offset} right now, on the calling thread,
-     * when that cannot wait on a disk: every byte is in the page cache of a healthy, buffered
-     * member (the conditions of {@link #fileRanges}). Saves a small read the hand-off to an I/O
+     * when that cannot wait on a disk: every byte is in the page cache of a healthy member in
+     * memory (the conditions of {@link #fileRanges}). Saves a small read the hand-off to an I/O
      * thread and back. False when it did not (then {@code dst}'s bytes are undefined: use
      * {@link #read}). Never moves {@code dst}'s position. Default: false.
      */

@@ -18,10 +18,11 @@ import java.util.List;
  *       readable for the range;</li>
  *   <li>every member is buffered and holds the whole range in the page cache now, so sending it
  *       waits on no disk (the sender is an event loop) and the bytes come from memory;</li>
- *   <li>for ranges a server sends after its reply header ({@link #ranges}), every member is
- *       memory-backed (tmpfs), since a read error could not be reported any more; a read into
- *       a buffer ({@link #readNow}) falls back to the engine on any error, so any file system
- *       will do.</li>
+ *   <li>every member is memory-backed (tmpfs, ramfs): on a disk a cached page may be one whose
+ *       read failed (cachestat counts it), and reading it again goes to the disk: for
+ *       {@link #ranges} after the reply header, where the error cannot be reported; for
+ *       {@link #readNow} on the event loop, which must not wait out a failing disk's
+ *       timeouts.</li>
  * </ul>
  * The stripe cache is not consulted: a write is acknowledged only after its member writes
  * ended, so a member file holds every acknowledged write, and a head's newer page belongs to a
@@ -49,6 +50,9 @@ final class ZeroCopyReads {
      * usual way, whose error handling also covers a member that failed this read).
      */
     boolean readNow(long offset, ByteBuffer dst) {
+        if (!allMemoryBacked()) {
+            return false;
+        }
         int length = dst.remaining();
         List<FileRange> ranges = locate(offset, length);
         if (ranges == null) {
