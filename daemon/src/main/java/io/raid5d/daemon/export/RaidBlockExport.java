@@ -33,9 +33,9 @@ import java.util.concurrent.CompletableFuture;
 public final class RaidBlockExport implements BlockExport {
     private static final int EINVAL = 22;
     /**
-     * Reads shorter than this are read on the event loop when the page cache holds them
-     * ({@link RaidArray#readNow}); longer ones go to the I/O threads (or, without TLS, out of
-     * the member files by the server), so one connection's event loop is not spent copying.
+     * Reads shorter than this are read on the event loop when {@link RaidArray#readNow} can
+     * (members in memory, bytes cached); longer ones go to the I/O threads (or, without TLS, out
+     * of the member files by the server), so one connection's event loop is not spent copying.
      */
     static final int READ_NOW_LIMIT = 64 << 10;
 
@@ -135,10 +135,7 @@ public final class RaidBlockExport implements BlockExport {
         return guard(() -> array.read(offset, tmp)).thenRun(() -> dst.writeBytes(tmp));
     }
 
-    /**
-     * Healthy, buffered members whose range is all in the page cache: the member file ranges,
-     * sent by the server without a copy (see {@link RaidArray#fileRanges}).
-     */
+    /** The member file ranges the array names (see {@link RaidArray#fileRanges}), as the server's slices. */
     @Override
     public List<FileSlice> readSlices(long offset, int length) {
         List<FileRange> ranges = array.fileRanges(offset, length);

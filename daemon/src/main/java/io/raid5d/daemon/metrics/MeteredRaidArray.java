@@ -43,6 +43,12 @@ public final class MeteredRaidArray implements RaidArray {
                     .tags(t).register(registry);
         }
 
+        /** A request the array finished on the caller's thread. */
+        void recordSince(long startNanos, long length) {
+            latency.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+            bytes.increment(length);
+        }
+
         <T> CompletableFuture<T> time(CompletableFuture<T> f, long length) {
             long start = System.nanoTime();
             return f.whenComplete((v, e) -> {
@@ -89,12 +95,11 @@ public final class MeteredRaidArray implements RaidArray {
     public boolean readNow(long offset, ByteBuffer dst) {
         long start = System.nanoTime();
         int length = dst.remaining();
-        if (!engine.readNow(offset, dst)) {
-            return false;
+        boolean done = engine.readNow(offset, dst);
+        if (done) {
+            read.recordSince(start, length);
         }
-        read.latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        read.bytes.increment(length);
-        return true;
+        return done;
     }
 
     /** Counted as reads; the latency is the planning only (the send is the server's, not the array's). */
@@ -103,8 +108,7 @@ public final class MeteredRaidArray implements RaidArray {
         long start = System.nanoTime();
         List<FileRange> ranges = engine.fileRanges(offset, length);
         if (ranges != null) {
-            read.latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            read.bytes.increment(length);
+            read.recordSince(start, length);
         }
         return ranges;
     }

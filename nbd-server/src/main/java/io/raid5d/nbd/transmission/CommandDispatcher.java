@@ -144,14 +144,10 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
         if (slices == null) {
             return false;
         }
-        long sum = 0;
-        for (FileSlice s : slices) {
-            if (!s.file().isOpen()) {
-                return false; // closed under us (a member removed): the export's read path knows better
-            }
-            sum += s.length();
+        long total = sendableBytes(slices);
+        if (total < 0) {
+            return false; // a file closed under us (a member removed): the export's read path knows better
         }
-        long total = sum;
         if (total != length) {
             LOG.log(Level.WARNING, () -> export.name() + " named " + total + " bytes of files for " + request
                     + "; reading into a buffer");
@@ -174,6 +170,18 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
             }
         });
         return true;
+    }
+
+    /** The bytes the slices hold, or -1 if one's file is closed. */
+    private static long sendableBytes(List<FileSlice> slices) {
+        long sum = 0;
+        for (FileSlice s : slices) {
+            if (!s.file().isOpen()) {
+                return -1;
+            }
+            sum += s.length();
+        }
+        return sum;
     }
 
     private void write(NbdRequest request) {

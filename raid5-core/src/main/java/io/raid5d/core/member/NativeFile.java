@@ -56,9 +56,11 @@ final class NativeFile implements Closeable {
     }
 
     private final String path;
-    /** Per thread: cachestat's range (2 x u64) then its answer (5 x u64). */
-    private static final ThreadLocal<Pointer> CACHESTAT_ARGS = ThreadLocal.withInitial(
-            () -> Memory.allocateDirect(Native.RUNTIME, 16 + 40));
+    /** Per thread: cachestat's range (2 x u64) and its answer (5 x u64), allocated once. */
+    private static final ThreadLocal<Pointer[]> CACHESTAT_ARGS = ThreadLocal.withInitial(() -> {
+        Pointer both = Memory.allocateDirect(Native.RUNTIME, 16 + 40);
+        return new Pointer[] {both, both.slice(16)};
+    });
     private final ThreadLocal<Pointer> iovecs = ThreadLocal.withInitial(
             () -> Memory.allocateDirect(Native.RUNTIME, IOV_MAX * IOVEC_BYTES));
     // -1 once closed; written under this, read by I/O threads (an I/O racing close gets EBADF)
@@ -142,10 +144,12 @@ final class NativeFile implements Closeable {
         if (!cachestatWorks || length <= 0) {
             return false;
         }
-        Pointer args = CACHESTAT_ARGS.get();
-        args.putLong(0, offset);
-        args.putLong(8, length);
-        long r = Native.LIBC.syscall(SYS_CACHESTAT, fd, args, args.slice(16), 0);
+        Pointer[] args = CACHESTAT_ARGS.get();
+        Pointer range = args[0];
+        Pointer answer = args[1];
+        range.putLong(0, offset);
+        range.putLong(8, length);
+        long r = Native.LIBC.syscall(SYS_CACHESTAT, fd, range, answer, 0);
         if (r != 0) {
             int errno = lastErrno();
             if (errno == Errno.ENOSYS.intValue() || errno == Errno.EPERM.intValue()) {
@@ -157,7 +161,7 @@ final class NativeFile implements Closeable {
             return false;
         }
         long pages = (offset + length - 1) / PAGE - offset / PAGE + 1;
-        return args.getLong(16) >= pages;
+        return answer.getLong(0) >= pages;
     }
 
     private static int lastErrno() {

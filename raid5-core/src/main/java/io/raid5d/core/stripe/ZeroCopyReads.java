@@ -50,9 +50,6 @@ final class ZeroCopyReads {
      * usual way, whose error handling also covers a member that failed this read).
      */
     boolean readNow(long offset, ByteBuffer dst) {
-        if (!allMemoryBacked()) {
-            return false;
-        }
         int length = dst.remaining();
         List<FileRange> ranges = locate(offset, length);
         if (ranges == null) {
@@ -87,9 +84,6 @@ final class ZeroCopyReads {
      * a cached page may be one whose read failed, which fails again.
      */
     List<FileRange> ranges(long offset, int length) {
-        if (!allMemoryBacked()) {
-            return null;
-        }
         List<FileRange> out = locate(offset, length);
         if (out != null) {
             metrics.zeroCopyBytes.increment(length);
@@ -107,8 +101,9 @@ final class ZeroCopyReads {
         return true;
     }
 
+    /** The member file ranges of the bytes, or null unless every condition of the class comment holds. */
     private List<FileRange> locate(long offset, int length) {
-        if (members.degraded() || members.failed()) {
+        if (members.degraded() || members.failed() || !allMemoryBacked()) {
             return null;
         }
         long chunkBytes = geometry.chunkBytes();
