@@ -2,6 +2,7 @@ package io.raid5d.nbd;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.raid5d.nbd.buffer.SlabAllocator;
 import io.raid5d.nbd.tls.TlsSettings;
 import io.raid5d.nbd.transport.Transport;
 import java.time.Duration;
@@ -17,7 +18,8 @@ import java.util.Objects;
  * @param ioThreads           Netty event loops serving connections; 0 lets Netty choose (2 x cores)
  * @param drainTimeout        how long {@link NbdServer#close()} waits for in-flight requests
  * @param allocator           buffers for received bytes (hence write payloads) and read replies;
- *                            should prefer direct buffers
+ *                            should prefer direct buffers. The default keeps up to 32 slabs of
+ *                            1 MiB (the largest socket read) for reuse: see {@link SlabAllocator}
  * @param maxConnections      connections open at once (haggling or transmitting); more are closed
  *                            at once on accept. 0 = no limit
  * @param handshakeTimeout    a connection that has not entered transmission this long after
@@ -73,7 +75,8 @@ public record NbdServerConfig(int maxOptionLength, int maxInFlightRequests, long
     }
 
     public static NbdServerConfig defaults() {
-        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30), PooledByteBufAllocator.DEFAULT,
+        return new NbdServerConfig(64 << 10, 256, 128L << 20, 0, Duration.ofSeconds(30),
+                new SlabAllocator(PooledByteBufAllocator.DEFAULT, 1 << 20, 32),
                 0, Duration.ofSeconds(30), Duration.ZERO, 1 << 20, TlsSettings.none(),
                 Transport.fromSystemProperty(), 64 << 10);
     }
