@@ -27,6 +27,11 @@ public final class NbdServeOptions {
     @Option(names = "--tls-only", description = "refuse every NBD option but STARTTLS until TLS is up (needs --tls-cert)")
     boolean tlsOnly;
 
+    @Option(names = "--tls-verify-peer", paramLabel = "CA_FILE",
+            description = "require clients to present a certificate signed by a CA in this PEM file (implies --tls-only):"
+                    + " an array on a network port is then open only to holders of such a certificate")
+    Path tlsVerifyPeer;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "NBD connections open at once, over all exports; more are closed on accept; 0 = no limit (default: ${DEFAULT-VALUE})")
     int maxConnections = 128;
@@ -75,14 +80,14 @@ public final class NbdServeOptions {
 
     private TlsSettings tls() throws IOException {
         if (tlsCert == null && tlsKey == null) {
-            if (tlsOnly) {
-                throw new IllegalArgumentException("--tls-only needs --tls-cert and --tls-key");
+            if (tlsOnly || tlsVerifyPeer != null) {
+                throw new IllegalArgumentException((tlsOnly ? "--tls-only" : "--tls-verify-peer") + " needs --tls-cert and --tls-key");
             }
             return TlsSettings.none();
         }
         if (tlsCert == null || tlsKey == null) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together");
         }
-        return TlsSettings.fromPem(tlsCert, tlsKey, tlsOnly);
+        return TlsSettings.fromPem(tlsCert, tlsKey, tlsOnly, tlsVerifyPeer);
     }
 }

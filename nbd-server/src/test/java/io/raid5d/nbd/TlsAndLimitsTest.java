@@ -4,12 +4,14 @@ import static io.raid5d.nbd.protocol.HandshakeFlags.CLIENT_FIXED_NEWSTYLE;
 import static io.raid5d.nbd.protocol.HandshakeFlags.CLIENT_NO_ZEROES;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raid5d.nbd.export.MutableExportRegistry;
 import io.raid5d.nbd.export.memory.InMemoryExport;
 import io.raid5d.nbd.protocol.Command;
 import io.raid5d.nbd.protocol.Errno;
+import io.raid5d.nbd.protocol.MetaContexts;
 import io.raid5d.nbd.protocol.Option;
 import io.raid5d.nbd.protocol.OptionReplyType;
 import io.raid5d.nbd.testing.Await;
@@ -18,12 +20,15 @@ import io.raid5d.nbd.testing.RawNbdClient;
 import io.raid5d.nbd.testing.RawNbdClient.Reply;
 import io.raid5d.nbd.testing.RunningServer;
 import io.raid5d.nbd.testing.TestCertificates;
+import io.raid5d.nbd.testing.TestPki;
 import io.raid5d.nbd.tls.TlsSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** STARTTLS in optional and TLS-only mode, the connection limit, handshake and idle timeouts. */
 class TlsAndLimitsTest {
@@ -89,6 +94,72 @@ class TlsAndLimitsTest {
             c.queueOption(Option.EXPORT_NAME, "disk".getBytes(StandardCharsets.UTF_8)); // an injection attempt
             c.flush();
             assertTrue(c.closedByServer());
+        }
+    }
+
+    /**
+     * What was negotiated in plaintext (which a man in the middle may have injected) does not
+     * survive STARTTLS: structured replies and meta contexts are off until negotiated again
+     * inside TLS (the bug class of nbdkit's CVE-2021-3716).
+     */
+    @Test
+    void startTlsForgetsEverythingNegotiatedInPlaintext() throws Exception {
+        serve(NbdServerConfig.defaults().withTls(tls(false)));
+        try (RawNbdClient c = RawNbdClient.handshake(server.address, FLAGS)) {
+            c.negotiateStructuredReplies();
+            c.sendOption(Option.SET_META_CONTEXT, RawNbdClient.metaContextRequest("disk", MetaContexts.BASE_ALLOCATION));
+            RawNbdClient.OptionReply context = c.readOptionReply();
+            assertEquals(OptionReplyType.META_CONTEXT, context.type(), context.text());
+            assertEquals(OptionReplyType.ACK, c.readOptionReply().type());
+            c.sendOption(Option.STARTTLS, new byte[0]);
+            assertEquals(OptionReplyType.ACK, c.readOptionReply().type());
+            c.startTls(TestCertificates.trustingClient());
+            c.go("disk");
+            c.sendRequest(0, Command.READ, 1, 0, 4096, null);
+            assertEquals(new Reply(Errno.OK, 1), c.readReply(), "a simple reply: structured replies were not renegotiated");
+            assertArrayEquals(new byte[4096], c.readBytes(4096));
+            c.sendRequest(0, Command.BLOCK_STATUS, 2, 0, 4096, null);
+            assertEquals(new Reply(Errno.EINVAL, 2), c.readReply(), "no meta context survives STARTTLS");
+        }
+    }
+
+    @Test
+    void optionsNegotiatedAgainInsideTlsTakeEffect() throws Exception {
+        serve(NbdServerConfig.defaults().withTls(tls(false)));
+        try (RawNbdClient c = RawNbdClient.handshake(server.address, FLAGS)) {
+            c.sendOption(Option.STARTTLS, new byte[0]);
+            assertEquals(OptionReplyType.ACK, c.readOptionReply().type());
+            c.startTls(TestCertificates.trustingClient());
+            c.negotiateStructuredReplies();
+            c.go("disk");
+            c.sendRequest(0, Command.READ, 1, 0, 4096, null);
+            assertArrayEquals(new byte[4096], c.readOffsetData(1, 0, new java.util.ArrayList<>()));
+        }
+    }
+
+    /** --tls-verify-peer: only clients with a certificate the CA signed get past STARTTLS, and nobody past plaintext. */
+    @Test
+    void verifyingClientsAdmitsOnlyCertificatesTheCaSigned(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir);
+        TlsSettings verifying = TlsSettings.fromPem(pki.serverCert(), pki.serverKey(), false, pki.caCert());
+        assertTrue(verifying.required(), "verifying clients implies TLS-only");
+        assertTrue(verifying.verifiesClients());
+        serve(NbdServerConfig.defaults().withTls(verifying));
+        try (RawNbdClient c = RawNbdClient.handshake(server.address, FLAGS)) {
+            c.startTlsAndNegotiate(pki.client(pki.clientCert(), pki.clientKey()));
+            assertEquals(1 << 20, c.go("disk").size());
+        }
+        try (RawNbdClient c = RawNbdClient.handshake(server.address, FLAGS)) {
+            c.sendOption(Option.GO, RawNbdClient.infoRequest("disk"));
+            assertEquals(OptionReplyType.ERR_TLS_REQD, c.readOptionReply().type(), "plaintext is refused");
+        }
+        for (Path[] who : new Path[][] {{null, null}, {pki.rogueCert(), pki.rogueKey()}}) {
+            try (RawNbdClient c = RawNbdClient.handshake(server.address, FLAGS)) {
+                assertThrows(IOException.class, () -> {
+                    c.startTlsAndNegotiate(pki.client(who[0], who[1]));
+                    c.go("disk"); // TLS 1.3: the server's verdict on the client arrives after the client's handshake ends
+                }, who[0] == null ? "a client without a certificate" : "a self-signed client certificate");
+            }
         }
     }
 

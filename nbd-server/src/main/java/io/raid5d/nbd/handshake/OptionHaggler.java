@@ -3,6 +3,7 @@ package io.raid5d.nbd.handshake;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -162,7 +163,16 @@ final class OptionHaggler extends ChannelInboundHandlerAdapter implements Option
         }
         reply(option, OptionReplyType.ACK, Unpooled.EMPTY_BUFFER);
         ctx.flush(); // the ACK is in the socket's queue, below the TLS handler added next: it leaves in clear
-        ctx.pipeline().addFirst(Negotiation.TLS, tls().newHandler(ctx.alloc()));
+        SslHandler handler = tls().newHandler(ctx.alloc());
+        ctx.pipeline().addFirst(Negotiation.TLS, handler);
+        handler.handshakeFuture().addListener(done -> {
+            if (!done.isSuccess()) {
+                // e.g. no client certificate, or one no trusted CA signed: say who and why, once
+                LOG.log(Level.INFO, () -> "closing " + ctx.channel().remoteAddress() + ": TLS handshake failed: "
+                        + done.cause().getMessage());
+                ctx.close();
+            }
+        });
         session.tlsStarted();
         LOG.log(Level.DEBUG, () -> ctx.channel() + ": TLS started");
     }

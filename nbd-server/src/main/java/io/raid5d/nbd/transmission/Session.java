@@ -14,7 +14,18 @@ public final class Session {
     private boolean blockSizeAgreed;
 
     public boolean tlsActive() { return tlsActive; }
-    public void tlsStarted() { tlsActive = true; }
+    /**
+     * TLS is up: everything negotiated in plaintext is forgotten, as the spec requires, so a
+     * man in the middle cannot have chosen it (structured replies or meta contexts injected
+     * before the upgrade: the bug class of nbdkit's CVE-2021-3716). The client negotiates again.
+     */
+    public void tlsStarted() {
+        tlsActive = true;
+        structuredReplies = false;
+        metaContextExport = null;
+        baseAllocation = false;
+        blockSizeAgreed = false;
+    }
 
     public boolean structuredReplies() { return structuredReplies; }
     public void structuredRepliesAgreed() { structuredReplies = true; }

@@ -50,6 +50,14 @@ public final class RawNbdClient implements AutoCloseable {
         out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 1 << 16));
     }
 
+    /** Sends NBD_OPT_STARTTLS, expects its ACK, then runs the TLS handshake. */
+    public void startTlsAndNegotiate(javax.net.ssl.SSLContext context) throws IOException {
+        sendOption(io.raid5d.nbd.protocol.Option.STARTTLS, new byte[0]);
+        OptionReply r = readOptionReply();
+        assertEquals(io.raid5d.nbd.protocol.OptionReplyType.ACK, r.type(), r.text());
+        startTls(context);
+    }
+
     public static RawNbdClient connect(InetSocketAddress address) throws IOException {
         Socket socket = new Socket();
         socket.setTcpNoDelay(true);

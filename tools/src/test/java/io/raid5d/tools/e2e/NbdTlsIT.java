@@ -55,6 +55,29 @@ class NbdTlsIT {
         assertTrue(check.contains(" 0 mismatched sectors"), check);
     }
 
+    /** --tls-verify-peer: libnbd gets in with a client certificate the CA signed, not without one, not in plaintext. */
+    @Test
+    void verifyPeerAdmitsOnlyClientsWithACertificateTheCaSigned(@TempDir Path dir) throws Exception {
+        Path certs = makeCertificates(dir);
+        Path withCert = makeClientCertificate(certs);
+        List<Path> members = Members.create(dir, "mtls", 4, "64K", "16M");
+        try (DaemonProcess d = DaemonProcess.start(dir, "--tls-cert", certs.resolve("server-cert.pem").toString(),
+                "--tls-key", certs.resolve("server-key.pem").toString(),
+                "--tls-verify-peer", certs.resolve("ca-cert.pem").toString(), "--array", Members.arrayArg("mtls", members))) {
+            String uri = "nbds://127.0.0.1:" + d.port() + "/mtls?tls-certificates=";
+            Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", "-c", "write -P 0x3c 0 1M", uri + withCert).requireOk();
+            String read = Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", "-r", "-c", "read -P 0x3c 0 1M", uri + withCert)
+                    .requireOk().out();
+            assertTrue(!read.contains("fail"), read);
+            Cmd.Result noCert = Cmd.run(Duration.ofMinutes(1), "nbdinfo", uri + certs.resolve("client"));
+            assertNotEquals(0, noCert.exit(), "a client with no certificate got in: " + noCert.out());
+            Cmd.Result plain = Cmd.run(Duration.ofMinutes(1), "nbdinfo", d.uri("mtls"));
+            assertNotEquals(0, plain.exit(), "a plaintext client got in: " + plain.out());
+            assertEquals(0, d.stop(), d.log());
+            assertTrue(d.log().contains("TLS handshake failed"), d.log());
+        }
+    }
+
     @Test
     void readOnlyDaemonRefusesWritesAndKeepsTheMembers(@TempDir Path dir) throws Exception {
         List<Path> members = Members.create(dir, "ro", 4, "64K", "16M");
@@ -88,6 +111,22 @@ class NbdTlsIT {
         Path f = dir.resolve("prefix.bin");
         Files.write(f, java.util.Arrays.copyOf(bytes, length));
         return Members.sha256(f);
+    }
+
+    /** A client certificate the CA signed, in a directory laid out for libnbd's tls-certificates= (GnuTLS names). */
+    private static Path makeClientCertificate(Path certs) throws Exception {
+        Path client = Files.createDirectories(certs.resolve("client-auth"));
+        String c = certs.toString();
+        String k = client.toString();
+        Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=raid5d test client",
+                "-keyout", k + "/client-key.pem", "-out", c + "/client.csr").requireOk();
+        Files.writeString(certs.resolve("client-ext.cnf"), "basicConstraints=CA:FALSE\n"
+                + "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
+        Cmd.run(Duration.ofMinutes(1), "openssl", "x509", "-req", "-in", c + "/client.csr", "-CA", c + "/ca-cert.pem",
+                "-CAkey", c + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", c + "/client-ext.cnf",
+                "-out", k + "/client-cert.pem").requireOk();
+        Files.copy(certs.resolve("ca-cert.pem"), client.resolve("ca-cert.pem"));
+        return client;
     }
 
     /** A throwaway CA, and a server certificate it signed for 127.0.0.1; the client dir holds the CA. */

@@ -7,7 +7,7 @@ public final class OptionReplyType {
     public static final int INFO = 3;
     public static final int META_CONTEXT = 4;
 
-    private static final int ERROR = 1 << 31;
+    public static final int ERROR = 1 << 31;
     public static final int ERR_UNSUP = ERROR | 1;
     public static final int ERR_POLICY = ERROR | 2;
     public static final int ERR_INVALID = ERROR | 3;
