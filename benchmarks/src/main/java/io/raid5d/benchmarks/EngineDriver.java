@@ -40,7 +40,7 @@ public final class EngineDriver {
         long memberBytes = 512L << 20;
         List<Path> paths = create(dir, chunk, memberBytes);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Raid5Array array = ArrayAssembler.assemble("bench", paths,
+        Raid5Array array = ArrayAssembler.assemble("bench", io.raid5d.core.member.MemberDevices.names(paths),
                 ArrayOptions.defaults().withStripeCacheSize(cache).withMeterRegistry(registry));
         long size = array.sizeBytes() / bs * bs;
         Semaphore slots = new Semaphore(qd);

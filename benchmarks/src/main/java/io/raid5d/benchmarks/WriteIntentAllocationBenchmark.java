@@ -74,7 +74,7 @@ public class WriteIntentAllocationBenchmark {
         public void setUp() throws Exception {
             dir = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "/dev/shm")), "intent-bench");
             paths = EngineDriver.create(dir, 64 << 10, 64L << 20);
-            array = ArrayAssembler.assemble("bench", paths, ArrayOptions.defaults().withIoThreads(4));
+            array = ArrayAssembler.assemble("bench", io.raid5d.core.member.MemberDevices.names(paths), ArrayOptions.defaults().withIoThreads(4));
             page = ByteBuffer.allocateDirect(4096);
             pages = array.sizeBytes() / 4096;
         }

@@ -1,5 +1,8 @@
 package io.raid5d.daemon;
 
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.daemon.remote.RemoteMemberWatch;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.raid5d.core.array.ArrayHealth;
 import io.raid5d.core.array.ArrayOperationException;
@@ -48,6 +51,8 @@ final class ArrayManager {
     private final EventBus events;
     private final MeterRegistry meters;
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
+    /** Remote members each array was given or configured with, present or not. Guarded by this. */
+    private final Map<String, java.util.Set<String>> remoteMembers = new TreeMap<>();
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
     private volatile int maxReadErrors = ArrayOptions.DEFAULT_MAX_READ_ERRORS;
     private volatile DirectIoMode directIo = DirectIoMode.AUTO;
@@ -88,7 +93,7 @@ final class ArrayManager {
         this.meters = meters;
     }
 
-    synchronized RaidArray assemble(String name, List<Path> members) throws AssemblyException, IOException, ControlException {
+    synchronized RaidArray assemble(String name, List<String> members) throws AssemblyException, IOException, ControlException {
         return assemble(name, members, java.util.OptionalInt.empty(), false, Optional.empty());
     }
 
@@ -97,7 +102,7 @@ final class ArrayManager {
      * STRIPE_CACHE / stripe_cache=), {@code force} starts a dirty degraded array (the write hole),
      * {@code bitmapFile} names its bitmap file if it has one (a file bitmap).
      */
-    synchronized RaidArray assemble(String name, List<Path> members, java.util.OptionalInt stripeCache, boolean force,
+    synchronized RaidArray assemble(String name, List<String> members, java.util.OptionalInt stripeCache, boolean force,
                                     Optional<Path> bitmapFile)
             throws AssemblyException, IOException, ControlException {
         if (name.isEmpty() || name.length() > 255 || name.chars().anyMatch(c -> c < 0x20 || c == '/')) {
@@ -123,6 +128,9 @@ final class ArrayManager {
         EngineMeters.bind(engine, meters);
         ArrayControl control = ArrayControls.forEngine(engine);
         RaidBlockExport export = new RaidBlockExport(served);
+        java.util.Set<String> remote = new java.util.LinkedHashSet<>();
+        members.stream().filter(m -> !MemberDevices.isPath(m)).forEach(remote::add);
+        remoteMembers.put(name, remote);
         arrays.put(name, new RunningArray(engine, served, export, control, new ResyncRate(),
                 engine.status().resyncDoneSectors()));
         exports.add(export);
@@ -154,7 +162,7 @@ final class ArrayManager {
                 continue;
             }
             try {
-                engine.reAddMember(Path.of(m.path()));
+                engine.reAddMember(m.path());
                 LOG.warning(() -> "array " + name + ": re-added " + m.path() + " automatically (POLICY action=re-add):"
                         + " only the chunks its bitmap marks are recovered");
             } catch (ArrayOperationException | IOException e) {
@@ -216,6 +224,30 @@ final class ArrayManager {
         return new ArrayList<>(arrays.values());
     }
 
+    /**
+     * Remote members {@code name} may have beyond those it was assembled from: the config's
+     * {@code nbd://} entries of devices=, of which some may not have answered at assembly.
+     */
+    synchronized void rememberRemoteMembers(String name, List<String> members) {
+        java.util.Set<String> remote = remoteMembers.get(name);
+        if (remote != null) {
+            members.stream().filter(m -> !MemberDevices.isPath(m)).map(MemberDevices::canonicalName).forEach(remote::add);
+        }
+    }
+
+    /** The running arrays as the remote-member watch sees them. */
+    synchronized List<RemoteMemberWatch.Watched> watched() {
+        List<RemoteMemberWatch.Watched> out = new ArrayList<>();
+        arrays.forEach((name, a) -> out.add(new RemoteMemberWatch.Watched(name, a.engine(),
+                java.util.Set.copyOf(remoteMembers.getOrDefault(name, java.util.Set.of())))));
+        return out;
+    }
+
+    /** POLICY action=re-add: members that were only absent come back by themselves. */
+    boolean autoReAdd() {
+        return autoReAdd;
+    }
+
     synchronized boolean isRunning(String name) {
         return arrays.containsKey(name);
     }
@@ -225,6 +257,7 @@ final class ArrayManager {
         RunningArray running = running(name);
         exports.remove(name);
         arrays.remove(name);
+        remoteMembers.remove(name);
         try {
             running.engine().close();
         } finally {

@@ -1,5 +1,6 @@
 package io.raid5d.daemon;
 
+import io.raid5d.core.member.MemberDevices;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,12 +8,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An array named on the command line: {@code --array NAME=MEMBER,MEMBER,...}, and its bitmap
+ * An array named on the command line: {@code --array NAME=MEMBER,MEMBER,...} (paths, or
+ * {@code nbd://} and {@code nbds://} URIs of remote exports), and its bitmap
  * file if a {@code --bitmap NAME=FILE} names it.
  */
-public record ArraySpec(String name, List<Path> members, Optional<Path> bitmapFile) {
+public record ArraySpec(String name, List<String> members, Optional<Path> bitmapFile) {
 
-    public ArraySpec(String name, List<Path> members) {
+    public ArraySpec(String name, List<String> members) {
         this(name, members, Optional.empty());
     }
 
@@ -35,12 +37,12 @@ public record ArraySpec(String name, List<Path> members, Optional<Path> bitmapFi
             throw new IllegalArgumentException("--array wants NAME=MEMBER,MEMBER,... but got '" + text + "'");
         }
         String name = text.substring(0, eq);
-        List<Path> members = new ArrayList<>();
+        List<String> members = new ArrayList<>();
         for (String m : text.substring(eq + 1).split(",")) {
             if (m.isBlank()) {
                 throw new IllegalArgumentException("--array " + name + ": empty member path in '" + text + "'");
             }
-            members.add(Path.of(m.trim()).toAbsolutePath().normalize());
+            members.add(MemberDevices.canonicalName(m.trim())); // a path made absolute, or an nbd:// URI as it is
         }
         return new ArraySpec(name, List.copyOf(members));
     }

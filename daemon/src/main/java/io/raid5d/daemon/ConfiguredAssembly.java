@@ -115,6 +115,7 @@ final class ConfiguredAssembly {
                 }
                 try {
                     manager.assemble(name, found.members(), config.stripeCacheFor(r.entry()), false, bitmapFileFor(name));
+                    manager.rememberRemoteMembers(name, config.patternsFor(r.entry())); // those that did not answer yet too
                     applySettings(name).forEach(LOG::warning);
                 } catch (Exception e) {
                     LOG.log(Level.SEVERE, "array " + name + ": not assembled: " + e.getMessage());

@@ -50,8 +50,7 @@ final class ControlVerbs {
             if (args.size() < 2) {
                 throw new ControlException("assemble wants [--force] NAME MEMBER...");
             }
-            List<Path> members = new ArrayList<>();
-            args.subList(1, args.size()).forEach(m -> members.add(Path.of(m)));
+            List<String> members = new ArrayList<>(args.subList(1, args.size()));
             RaidArray a = manager.assemble(args.get(0), members, configured.stripeCache(args.get(0)), force,
                     configured.bitmapFileFor(args.get(0)));
             List<String> out = new ArrayList<>();
@@ -61,8 +60,8 @@ final class ControlVerbs {
         });
         server.register("fail", args -> memberVerb("fail", args, (c, m) -> c.fail(m)));
         server.register("remove", args -> memberVerb("remove", args, (c, m) -> c.remove(m)));
-        server.register("add", args -> memberVerb("add", args, (c, m) -> c.add(Path.of(m))));
-        server.register("re-add", args -> memberVerb("re-add", args, (c, m) -> c.reAdd(Path.of(m))));
+        server.register("add", args -> memberVerb("add", args, (c, m) -> c.add(m)));
+        server.register("re-add", args -> memberVerb("re-add", args, (c, m) -> c.reAdd(m)));
         server.register("check", args -> {
             String name = onlyName(args);
             manager.running(name).control().check();

@@ -1,5 +1,13 @@
 package io.raid5d.daemon;
 
+import io.raid5d.daemon.remote.RemoteMemberWatch;
+import io.raid5d.nbd.client.ClientSettings;
+import io.raid5d.remote.RemoteMemberSettings;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.raid5d.core.array.ArrayOptions;
@@ -78,6 +86,15 @@ public final class Raid5Daemon implements Callable<Integer> {
             + " MAX_READ_ERRORS, else 20); below that each is repaired by rewriting the block")
     Integer maxReadErrors;
 
+    @Option(names = "--member-timeout", paramLabel = "SECONDS",
+            description = "a remote (nbd://) member whose server leaves a request unanswered this long is failed, as a disk"
+                    + " with an I/O error is; the array goes on degraded (default: ${DEFAULT-VALUE}, as the kernel's nbd driver)")
+    long memberTimeoutSeconds = 30;
+
+    @Option(names = "--member-connect-timeout", paramLabel = "SECONDS",
+            description = "how long connecting to a remote member, its TLS and NBD handshake included, may take (default: ${DEFAULT-VALUE})")
+    long memberConnectTimeoutSeconds = 10;
+
     @Option(names = "--direct-io", paramLabel = "auto|on|off", description = "members bypass the page cache (O_DIRECT):"
             + " auto (default: the config's DIRECT_IO, else auto) for block devices, as md; on for member files too; off for none")
     String directIo;
@@ -123,6 +140,16 @@ public final class Raid5Daemon implements Callable<Integer> {
         manager.setDirectIo(DirectIoMode.parse(
                 directIo != null ? directIo : settings.config().directIo().orElse("auto")));
         manager.setSyncSpeed(syncSpeedMin, syncSpeedMax);
+        if (memberTimeoutSeconds < 1 || memberConnectTimeoutSeconds < 1) {
+            throw new IllegalArgumentException("--member-timeout and --member-connect-timeout want 1 second or more");
+        }
+        RemoteMemberSettings.set(ClientSettings.defaults().withRequestTimeout(Duration.ofSeconds(memberTimeoutSeconds))
+                .withConnectTimeout(Duration.ofSeconds(memberConnectTimeoutSeconds)));
+        ScheduledExecutorService remoteWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raid5d-remote-watch");
+            t.setDaemon(true);
+            return t;
+        });
         ConfiguredAssembly configured = new ConfiguredAssembly(settings.config(), manager, settings.bitmapFiles());
         ControlServer controlServer = new ControlServer(settings.control());
         StatusTicker ticker = new StatusTicker(manager, new ResyncWatcher(events), systemd);
@@ -147,16 +174,20 @@ public final class Raid5Daemon implements Callable<Integer> {
             InetSocketAddress bound = nbd.start(bind);
             LOG.info("serving NBD on " + bound.getHostString() + ":" + bound.getPort() + ", control socket " + settings.control());
             ticker.start();
+            RemoteMemberWatch watch = new RemoteMemberWatch(manager::watched, manager::autoReAdd);
+            remoteWatch.scheduleWithFixedDelay(watch::tick, 1, 1, TimeUnit.SECONDS);
             watchdog = WatchdogPinger.start(systemd, System.getenv());
             systemd.ready(readyStatus(manager, missing));
             String why = signals.await();
             LOG.info(why + ": stopping (draining NBD connections, then marking arrays clean)");
             systemd.stopping("stopping: draining and marking arrays clean");
         } catch (Exception e) {
+            remoteWatch.shutdownNow();
             closeQuietly(nbd, controlServer, manager);
             close(ticker, watchdog, metricsServer, events, systemd);
             throw e;
         }
+        remoteWatch.shutdownNow();
         nbd.close();
         controlServer.close();
         ticker.close();

@@ -1,5 +1,6 @@
 package io.raid5d.tools;
 
+import io.raid5d.core.member.MemberDevices;
 import io.raid5d.daemon.config.DaemonConfig;
 import io.raid5d.daemon.config.ConfigParser;
 import io.raid5d.daemon.scan.ConfiguredArrays;
@@ -56,7 +57,7 @@ final class AssembleCommand implements Callable<Integer> {
             }
             request.add(words.get(0));
             for (String m : words.subList(1, words.size())) {
-                request.add(Path.of(m).toAbsolutePath().toString());
+                request.add(MemberDevices.canonicalName(m));
             }
             ControlClient.run(parent.controlSocket(), request, spec.commandLine().getOut());
             return 0;
@@ -84,7 +85,7 @@ final class AssembleCommand implements Callable<Integer> {
             }
             FoundArray f = r.found().get();
             if (dryRun) {
-                List<String> paths = f.members().stream().map(Path::toString).toList();
+                List<String> paths = f.members();
                 out.println("ARRAY " + name + " UUID=" + f.uuid() + " name=" + f.mdName() + " raid-devices=" + f.raidDisks()
                         + " devices=" + String.join(",", paths));
                 continue;
@@ -94,7 +95,7 @@ final class AssembleCommand implements Callable<Integer> {
                 request.add("--force");
             }
             request.add(name);
-            f.members().forEach(p -> request.add(p.toAbsolutePath().toString()));
+            f.members().forEach(p -> request.add(MemberDevices.canonicalName(p)));
             try {
                 ControlClient.run(socket, request, out);
             } catch (IOException e) {

@@ -41,7 +41,7 @@ final class CheckCommand implements Callable<Integer> {
     boolean offline;
 
     @Parameters(arity = "1..*", paramLabel = "MEMBER|NAME")
-    List<Path> members;
+    List<String> members;
 
     @Override
     public Integer call() throws Exception {
@@ -50,7 +50,7 @@ final class CheckCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "check wants NAME (a running array) or --offline MEMBER...");
             }
-            ControlClient.run(parent.controlSocket(), List.of("check", members.get(0).toString()), spec.commandLine().getOut());
+            ControlClient.run(parent.controlSocket(), List.of("check", members.get(0)), spec.commandLine().getOut());
             return 0;
         }
         try (AssembledMembers am = ArrayAssembler.open(members, true)) {

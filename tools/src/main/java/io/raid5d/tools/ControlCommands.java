@@ -79,7 +79,7 @@ final class ControlCommands {
 
         @Override
         List<String> request() {
-            return List.of(verb(), name, absolute() ? java.nio.file.Path.of(member).toAbsolutePath().toString() : member);
+            return List.of(verb(), name, absolute() ? io.raid5d.core.member.MemberDevices.canonicalName(member) : member);
         }
     }
 

@@ -68,8 +68,8 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "overwrite members that belong to another md array")
     boolean force;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER")
-    List<Path> members;
+    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files, block devices, or nbd:// / nbds:// exports")
+    List<String> members;
 
     @Override
     public Integer call() throws Exception {
@@ -91,9 +91,9 @@ final class CreateCommand implements Callable<Integer> {
         String arrayName = name != null ? name : defaultName(members.get(0));
 
         List<Path> missing = new ArrayList<>();
-        for (Path m : members) {
-            if (!Files.exists(m)) {
-                missing.add(m);
+        for (String m : members) {
+            if (MemberDevices.isPath(m) && !Files.exists(Path.of(m))) {
+                missing.add(Path.of(m)); // a member file to make (a remote export must exist already)
             }
         }
         if (!missing.isEmpty() && size == null) {
@@ -116,7 +116,7 @@ final class CreateCommand implements Callable<Integer> {
 
         List<MemberDevice> devices = new ArrayList<>();
         try {
-            for (Path m : members) {
+            for (String m : members) {
                 devices.add(MemberDevices.open(m, false));
             }
             if (!force) {
@@ -183,8 +183,10 @@ final class CreateCommand implements Callable<Integer> {
         }
     }
 
-    private static String defaultName(Path member) {
-        String file = member.getFileName().toString();
+    /** The member's file name (or a remote export's last path component) up to its first dot. */
+    private static String defaultName(String member) {
+        String file = member.replaceFirst("[?#].*$", "").replaceFirst("/+$", "");
+        file = file.substring(file.lastIndexOf('/') + 1);
         int dot = file.indexOf('.');
         return dot > 0 ? file.substring(0, dot) : file;
     }

@@ -27,7 +27,7 @@ final class ExamineBitmapCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Parameters(paramLabel = "MEMBER|FILE")
-    Path target;
+    String target;
 
     @Override
     public Integer call() throws Exception {

@@ -22,12 +22,12 @@ final class ExamineCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER")
-    List<Path> members;
+    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files, block devices, or nbd:// / nbds:// exports")
+    List<String> members;
 
     @Override
     public Integer call() throws Exception {
-        for (Path p : members) {
+        for (String p : members) {
             try (MemberDevice dev = MemberDevices.open(p, true)) {
                 Superblock sb = SuperblockIo.readForExamine(dev);
                 BitmapSuperblock bitmap = null;

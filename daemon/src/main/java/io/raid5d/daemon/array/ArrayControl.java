@@ -18,10 +18,10 @@ public interface ArrayControl {
     void remove(String member) throws ControlException;
 
     /** {@code add}: add a device as a spare (rebuilt onto if the array is degraded). */
-    void add(Path device) throws ControlException;
+    void add(String device) throws ControlException;
 
     /** {@code re-add}: bring a recently removed member back, resyncing only what the bitmap marks. */
-    void reAdd(Path device) throws ControlException;
+    void reAdd(String device) throws ControlException;
 
     /** {@code check}: start an online scrub that counts parity mismatches. */
     void check() throws ControlException;

@@ -44,12 +44,12 @@ public final class EngineArrayControl implements ArrayControl {
     }
 
     @Override
-    public void add(Path device) throws ControlException {
+    public void add(String device) throws ControlException {
         call("add", () -> array.addSpare(device));
     }
 
     @Override
-    public void reAdd(Path device) throws ControlException {
+    public void reAdd(String device) throws ControlException {
         call("re-add", () -> array.reAddMember(device));
     }
 

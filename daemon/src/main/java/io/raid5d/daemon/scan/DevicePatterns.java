@@ -1,5 +1,6 @@
 package io.raid5d.daemon.scan;
 
+import io.raid5d.core.member.MemberDevices;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -15,20 +16,28 @@ import java.util.TreeSet;
 /**
  * Expands member patterns (plain paths, or shell globs in any path component such as
  * {@code /dev/disk/by-id/ata-*} or {@code /srv/raid/m?.img}) into the existing paths they
- * name, sorted, each device once even if several patterns (or symlinks) name it.
+ * name, sorted, each device once even if several patterns (or symlinks) name it. Remote
+ * members ({@code nbd://} URIs) are named one by one: there is nothing to glob over.
  */
 public final class DevicePatterns {
     private DevicePatterns() {
     }
 
-    public static List<Path> expand(List<String> patterns) throws IOException {
-        List<Path> out = new ArrayList<>();
-        Set<Path> seenReal = new HashSet<>();
+    /** The member names the patterns stand for; a name that is not a path (an {@code nbd://} URI) stands for itself. */
+    public static List<String> expand(List<String> patterns) throws IOException {
+        List<String> out = new ArrayList<>();
+        Set<Object> seen = new HashSet<>();
         for (String pattern : patterns) {
+            if (!MemberDevices.isPath(pattern)) {
+                if (seen.add(MemberDevices.canonicalName(pattern))) {
+                    out.add(pattern);
+                }
+                continue;
+            }
             for (Path p : expandOne(pattern)) {
                 Path real = p.toRealPath();
-                if (seenReal.add(real)) {
-                    out.add(p);
+                if (seen.add(real)) {
+                    out.add(p.toString());
                 }
             }
         }

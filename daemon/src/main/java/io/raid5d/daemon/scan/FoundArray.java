@@ -1,6 +1,5 @@
 package io.raid5d.daemon.scan;
 
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -10,7 +9,7 @@ import java.util.List;
  * @param rolesFound how many of its roles some found device claims (its own superblock says so,
  *                   fresh or not): fewer than {@code raidDisks} means a member is not there (yet)
  */
-public record FoundArray(String uuid, String mdName, int raidDisks, long events, List<Path> members, int rolesFound) {
+public record FoundArray(String uuid, String mdName, int raidDisks, long events, List<String> members, int rolesFound) {
 
     /** Every role has a device claiming it. */
     public boolean complete() {

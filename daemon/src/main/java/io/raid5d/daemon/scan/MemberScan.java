@@ -23,7 +23,7 @@ public final class MemberScan {
 
     public static MemberScan of(List<String> patterns) throws IOException {
         List<ProbedMember> probed = new ArrayList<>();
-        for (Path p : DevicePatterns.expand(patterns)) {
+        for (String p : DevicePatterns.expand(patterns)) {
             probed.add(SuperblockProbe.probe(p));
         }
         return new MemberScan(probed);

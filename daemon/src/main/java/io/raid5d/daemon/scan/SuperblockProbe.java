@@ -8,7 +8,6 @@ import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockException;
 import io.raid5d.core.superblock.SuperblockIo;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /** Reads the md v1.2 superblock (and internal bitmap header) of a candidate device; writes nothing. */
@@ -16,7 +15,7 @@ public final class SuperblockProbe {
     private SuperblockProbe() {
     }
 
-    public static ProbedMember probe(Path path) {
+    public static ProbedMember probe(String path) {
         try (MemberDevice dev = MemberDevices.openForInspection(path)) { // no lock, no claim: only reads
             Superblock sb = SuperblockIo.read(dev);
             Optional<BitmapSuperblock> bitmap = Optional.empty();
@@ -27,7 +26,7 @@ public final class SuperblockProbe {
         } catch (MemberOpenException | SuperblockException | IOException | RuntimeException e) {
             String m = String.valueOf(e.getMessage());
             return new ProbedMember(path, Optional.empty(), Optional.empty(),
-                    m.startsWith(path.toString()) ? m.substring(path.toString().length()).replaceFirst("^: ", "") : m);
+                    m.startsWith(path) ? m.substring(path.length()).replaceFirst("^: ", "") : m);
         }
     }
 }

@@ -176,6 +176,12 @@ public final class NbdClient implements Closeable {
         return export;
     }
 
+    /** The request timeout in whole seconds, rounded up; 0 when requests never time out. */
+    public long requestTimeoutSeconds() {
+        long ms = settings.requestTimeout().toMillis();
+        return (ms + 999) / 1000;
+    }
+
     /** False once the connection failed or was closed. */
     public boolean isOpen() {
         return failure == null;

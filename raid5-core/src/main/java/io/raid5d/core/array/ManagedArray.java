@@ -33,10 +33,10 @@ public interface ManagedArray extends RaidArray, MeterBinder {
     void removeMember(String member) throws ArrayOperationException, IOException;
 
     /** md's add: rebuilt into the missing role, or kept as an idle hot spare. */
-    void addSpare(Path device) throws ArrayOperationException, IOException;
+    void addSpare(String device) throws ArrayOperationException, IOException;
 
     /** md's re-add through the bitmap. */
-    void reAddMember(Path device) throws ArrayOperationException, IOException;
+    void reAddMember(String device) throws ArrayOperationException, IOException;
 
     /** md's check ({@code repair} false) or repair. */
     void startScrub(boolean repair) throws ArrayOperationException;

@@ -140,19 +140,19 @@ final class MemberOperations {
      * md's add: a spare takes the missing role and is rebuilt in the background; with no missing
      * role it waits as an idle hot spare for the next failure (and replaces a faulty member at once).
      */
-    void addSpare(Path device) throws ArrayOperationException, IOException {
+    void addSpare(String device) throws ArrayOperationException, IOException {
         synchronized (changes) {
             if (takesDeviceNow()) {
                 checkAttachable("add");
                 attach(openMember(device), false);
             } else {
-                checkSpareAddable(device.toString());
+                checkSpareAddable(device);
                 addIdle(openMember(device));
             }
         }
     }
 
-    /** {@link Raid5Array#addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
+    /** {@link Raid5Array#addSpare(String)} with an already-open device (tests wrap devices); the array owns it from now on. */
     void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
         synchronized (changes) {
             if (takesDeviceNow()) {
@@ -282,14 +282,14 @@ final class MemberOperations {
         }
     }
 
-    /** {@link Raid5Array#reAddMember(Path)} with an already-open device; the array owns it from now on. */
+    /** {@link Raid5Array#reAddMember(String)} with an already-open device; the array owns it from now on. */
     void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
         synchronized (changes) {
             attach(device, true);
         }
     }
 
-    private MemberDevice openMember(Path device) throws ArrayOperationException {
+    private MemberDevice openMember(String device) throws ArrayOperationException {
         try {
             return MemberDevices.open(device, false, directIo);
         } catch (MemberOpenException e) {
@@ -301,7 +301,7 @@ final class MemberOperations {
      * md's re-add: a member that left comes back into its old role; if its event count is not older
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
-    void reAddMember(Path device) throws ArrayOperationException, IOException {
+    void reAddMember(String device) throws ArrayOperationException, IOException {
         synchronized (changes) {
             checkAttachable("re-add");
             attach(openMember(device), true);

@@ -188,16 +188,16 @@ public final class Raid5Array implements ManagedArray {
      * md's add: a spare takes the missing role and is rebuilt in the background; if no role is
      * missing it waits as an idle hot spare and replaces the next member that fails.
      */
-    public void addSpare(Path device) throws ArrayOperationException, IOException {
+    public void addSpare(String device) throws ArrayOperationException, IOException {
         memberOps.addSpare(device);
     }
 
-    /** {@link #addSpare(Path)} with an already-open device (tests wrap devices); the array owns it from now on. */
+    /** {@link #addSpare(String)} with an already-open device (tests wrap devices); the array owns it from now on. */
     public void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
         memberOps.addSpare(device);
     }
 
-    /** {@link #reAddMember(Path)} with an already-open device; the array owns it from now on. */
+    /** {@link #reAddMember(String)} with an already-open device; the array owns it from now on. */
     public void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
         memberOps.reAddMember(device);
     }
@@ -206,7 +206,7 @@ public final class Raid5Array implements ManagedArray {
      * md's re-add: a member that left comes back into its old role; if its event count is not older
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
-    public void reAddMember(Path device) throws ArrayOperationException, IOException {
+    public void reAddMember(String device) throws ArrayOperationException, IOException {
         memberOps.reAddMember(device);
     }
 

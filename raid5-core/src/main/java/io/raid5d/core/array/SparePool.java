@@ -77,11 +77,7 @@ final class SparePool implements AutoCloseable {
     }
 
     private static String normalize(String p) {
-        try {
-            return java.nio.file.Path.of(p).toAbsolutePath().normalize().toString();
-        } catch (RuntimeException e) {
-            return p;
-        }
+        return io.raid5d.core.member.MemberDevices.canonicalName(p);
     }
 
     @Override

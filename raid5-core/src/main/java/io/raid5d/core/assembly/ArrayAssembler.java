@@ -51,16 +51,16 @@ public final class ArrayAssembler {
     }
 
     /** Opens and checks the members, all of them (no degraded set); the caller owns the result. */
-    public static AssembledMembers open(List<Path> paths, boolean readOnly) throws AssemblyException {
+    public static AssembledMembers open(List<String> paths, boolean readOnly) throws AssemblyException {
         return open(paths, readOnly, false, false, DirectIoMode.AUTO);
     }
 
-    private static AssembledMembers open(List<Path> paths, boolean readOnly, boolean allowDegraded, boolean force,
+    private static AssembledMembers open(List<String> paths, boolean readOnly, boolean allowDegraded, boolean force,
                                          DirectIoMode directIo) throws AssemblyException {
         List<MemberDevice> devices = new ArrayList<>();
         try {
             List<Superblock> sbs = new ArrayList<>();
-            for (Path p : paths) {
+            for (String p : paths) {
                 MemberDevice dev = MemberDevices.open(p, readOnly, directIo);
                 devices.add(dev);
                 sbs.add(readSuperblock(dev));
@@ -118,7 +118,7 @@ public final class ArrayAssembler {
     }
 
     /** Assembles a writable array with default options and {@code ioThreads} member I/O threads, and starts it. */
-    public static Raid5Array assemble(String name, List<Path> paths, int ioThreads) throws AssemblyException, IOException {
+    public static Raid5Array assemble(String name, List<String> paths, int ioThreads) throws AssemblyException, IOException {
         return assemble(name, paths, ArrayOptions.defaults().withIoThreads(ioThreads));
     }
 
@@ -127,7 +127,7 @@ public final class ArrayAssembler {
      * stripe cache size, worker and I/O threads, metrics registry and write-intent log come
      * from {@code options}.
      */
-    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options) throws AssemblyException, IOException {
+    public static Raid5Array assemble(String name, List<String> paths, ArrayOptions options) throws AssemblyException, IOException {
         return assemble(name, paths, options, false, null);
     }
 
@@ -135,13 +135,13 @@ public final class ArrayAssembler {
      * As {@link #assemble(String, List, ArrayOptions)}; a set with one member missing (or in
      * recovery) runs degraded. A dirty degraded array is refused ({@link #WRITE_HOLE}) unless {@code force}.
      */
-    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force)
+    public static Raid5Array assemble(String name, List<String> paths, ArrayOptions options, boolean force)
             throws AssemblyException, IOException {
         return assemble(name, paths, options, force, null);
     }
 
     /** As {@link #assemble(String, List, ArrayOptions, boolean, Path)} without force. */
-    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, Path bitmapFile)
+    public static Raid5Array assemble(String name, List<String> paths, ArrayOptions options, Path bitmapFile)
             throws AssemblyException, IOException {
         return assemble(name, paths, options, false, bitmapFile);
     }
@@ -153,7 +153,7 @@ public final class ArrayAssembler {
      * exclusively (a busy file is refused by name) until the array stops or the bitmap is removed,
      * and must belong to this array (same UUID and size).
      */
-    public static Raid5Array assemble(String name, List<Path> paths, ArrayOptions options, boolean force,
+    public static Raid5Array assemble(String name, List<String> paths, ArrayOptions options, boolean force,
                                       Path bitmapFile) throws AssemblyException, IOException {
         return start(name, open(paths, false, true, force, options.directIo()), options, force, bitmapFile);
     }

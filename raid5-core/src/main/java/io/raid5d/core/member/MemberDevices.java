@@ -10,6 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -32,6 +35,68 @@ public final class MemberDevices {
      */
     public static MemberDevice open(Path path, boolean readOnly) throws MemberOpenException {
         return open(path, readOnly, DirectIoMode.AUTO);
+    }
+
+    /** Providers of members that are not paths (remote exports), found once on the class path. */
+    private static final List<MemberDeviceProvider> PROVIDERS =
+            ServiceLoader.load(MemberDeviceProvider.class, MemberDevices.class.getClassLoader()).stream()
+                    .map(ServiceLoader.Provider::get).toList();
+
+    private static Optional<MemberDeviceProvider> providerOf(String member) {
+        return PROVIDERS.stream().filter(p -> p.names(member)).findFirst();
+    }
+
+    /**
+     * Opens the member named {@code member}: a path (a regular file or a block device, as
+     * {@link #open(Path, boolean, DirectIoMode)}), or a name a {@link MemberDeviceProvider} claims
+     * (an {@code nbd://} URI when the remote-member module is present).
+     */
+    public static MemberDevice open(String member, boolean readOnly, DirectIoMode directIo) throws MemberOpenException {
+        Optional<MemberDeviceProvider> provider = providerOf(member);
+        if (provider.isPresent()) {
+            return provider.get().open(member, readOnly);
+        }
+        return open(Path.of(member), readOnly, directIo);
+    }
+
+    /** As {@link #open(String, boolean, DirectIoMode)} with direct I/O where it is the default. */
+    public static MemberDevice open(String member, boolean readOnly) throws MemberOpenException {
+        return open(member, readOnly, DirectIoMode.AUTO);
+    }
+
+    /** As {@link #openForInspection(Path)}; a provider's member is opened read-only (a remote export has no lock to keep). */
+    public static MemberDevice openForInspection(String member) throws MemberOpenException {
+        Optional<MemberDeviceProvider> provider = providerOf(member);
+        if (provider.isPresent()) {
+            return provider.get().open(member, true);
+        }
+        return openForInspection(Path.of(member));
+    }
+
+    /** True when {@code member} names a local path, not a provider's member. */
+    public static boolean isPath(String member) {
+        return providerOf(member).isEmpty();
+    }
+
+    /**
+     * The spelling that identifies a member: a path made absolute and normalized (symlinks are
+     * not resolved), a provider's name in its own canonical form.
+     */
+    public static String canonicalName(String member) {
+        Optional<MemberDeviceProvider> provider = providerOf(member);
+        if (provider.isPresent()) {
+            return provider.get().canonical(member);
+        }
+        try {
+            return Path.of(member).toAbsolutePath().normalize().toString();
+        } catch (RuntimeException e) {
+            return member;
+        }
+    }
+
+    /** Paths as member names. */
+    public static List<String> names(List<Path> paths) {
+        return paths.stream().map(Path::toString).toList();
     }
 
     /**

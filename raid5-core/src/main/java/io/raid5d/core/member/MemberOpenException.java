@@ -11,7 +11,9 @@ public final class MemberOpenException extends Exception {
         NOT_A_DEVICE("not a regular file or block device"),
         PERMISSION_DENIED("permission denied"),
         BUSY("busy"),
-        IO_ERROR("I/O error");
+        IO_ERROR("I/O error"),
+        /** A remote member's server could not be reached, or would not serve the export. */
+        UNREACHABLE("cannot be reached");
 
         private final String text;
 

@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class ArrayLifecycleTest {
     void dirtyWhileRunningCleanAfterStop(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "d", 4, CHUNK, 2L << 20);
         long eventsBefore = superblock(paths.get(0)).getEvents();
-        Raid5Array array = ArrayAssembler.assemble("d", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("d", names(paths), 2);
         for (Path p : paths) {
             Superblock sb = superblock(p);
             assertFalse(sb.isClean(), p + " should be dirty while the array runs");
@@ -63,7 +64,7 @@ class ArrayLifecycleTest {
             }
         }
         assertTrue(TestArrays.mismatchedSectors(paths) > 0);
-        Raid5Array array = ArrayAssembler.assemble("r", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("r", names(paths), 2);
         byte[] before = Raid5ArrayModelTest.readAll(array); // data is served while the resync runs
         array.awaitResync();
         ArrayStatus s = array.status();
@@ -80,14 +81,14 @@ class ArrayLifecycleTest {
     void stopDuringResyncRecordsTheCheckpoint(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "c", 3, CHUNK, 8L << 20, Layout.LEFT_SYMMETRIC, false,
                 NewArrayPlan.BitmapKind.NONE);
-        Raid5Array array = ArrayAssembler.assemble("c", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("c", names(paths), 2);
         array.close(); // most likely mid-resync; either way the superblock says where to go on
         Superblock sb = superblock(paths.get(0));
         long memberSectors = sb.getSize();
         if (!sb.isClean()) {
             assertTrue(sb.getResyncOffset() < memberSectors);
         }
-        Raid5Array again = ArrayAssembler.assemble("c", paths, 2);
+        Raid5Array again = ArrayAssembler.assemble("c", names(paths), 2);
         again.awaitResync();
         again.close();
         assertTrue(superblock(paths.get(0)).isClean());

@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,7 +50,7 @@ class BitmapSwitchModelTest {
         List<Path> paths = TestArrays.create(dir, "sw", MEMBERS, CHUNK, MEMBER_BYTES, Layout.LEFT_SYMMETRIC, true,
                 NewArrayPlan.BitmapKind.INTERNAL);
         Path file = dir.resolve("sw.bitmap");
-        Raid5Array array = ArrayAssembler.assemble("sw", paths, ArrayOptions.defaults().withIoThreads(4));
+        Raid5Array array = ArrayAssembler.assemble("sw", names(paths), ArrayOptions.defaults().withIoThreads(4));
         int size = (int) array.sizeBytes();
         int slice = size / THREADS / 4096 * 4096;
         byte[] model = new byte[size];
@@ -126,7 +127,7 @@ class BitmapSwitchModelTest {
                 assertTrue(sb.isClean());
             }
         }
-        Raid5Array again = ArrayAssembler.assemble("sw", paths, ArrayOptions.defaults());
+        Raid5Array again = ArrayAssembler.assemble("sw", names(paths), ArrayOptions.defaults());
         try {
             assertEquals("internal", again.bitmapLocation());
             byte[] after = new byte[size];
@@ -141,7 +142,7 @@ class BitmapSwitchModelTest {
     void refusesWhatMdRefuses(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "rf", MEMBERS, CHUNK, MEMBER_BYTES, Layout.LEFT_SYMMETRIC, true,
                 NewArrayPlan.BitmapKind.INTERNAL);
-        Raid5Array array = ArrayAssembler.assemble("rf", paths, ArrayOptions.defaults());
+        Raid5Array array = ArrayAssembler.assemble("rf", names(paths), ArrayOptions.defaults());
         try {
             IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
                     () -> array.switchWriteIntentLog(BitmapTarget.parse("internal")));
@@ -172,7 +173,7 @@ class BitmapSwitchModelTest {
                 SuperblockIo.write(d, sb);
             }
         }
-        Raid5Array array = ArrayAssembler.assemble("nr", paths, ArrayOptions.defaults());
+        Raid5Array array = ArrayAssembler.assemble("nr", names(paths), ArrayOptions.defaults());
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> array.switchWriteIntentLog(BitmapTarget.parse("internal")));

@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -163,7 +164,7 @@ class DegradedModeTest {
 
             rig.array.removeMember(rig.paths.get(2).toString());
             assertEquals(MemberSet.Slot.MISSING, members.slot(2));
-            rig.array.addSpare(spare);
+            rig.array.addSpare(spare.toString().toString());
             // writes keep coming while the spare rebuilds
             Random r = new Random(5);
             for (int i = 0; i < 50; i++) {
@@ -272,7 +273,7 @@ class DegradedModeTest {
             rig.array.removeMember(rig.paths.get(0).toString());
             rig.log.setEventsCleared(Long.MAX_VALUE - 1);
             ArrayOperationException e = assertThrows(ArrayOperationException.class,
-                    () -> rig.array.reAddMember(rig.paths.get(0)));
+                    () -> rig.array.reAddMember(rig.paths.get(0).toString().toString()));
             assertTrue(e.getMessage().contains("too old"), e.getMessage());
         }
     }
@@ -280,13 +281,13 @@ class DegradedModeTest {
     @Test
     void checkCountsCorruptedParityAndRepairFixesIt(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "ck", N, CHUNK, MEMBER_BYTES);
-        try (Raid5Array a = ArrayAssembler.assemble("ck", paths, ArrayOptions.defaults())) {
+        try (Raid5Array a = ArrayAssembler.assemble("ck", names(paths), ArrayOptions.defaults())) {
             a.write(0, ByteBuffer.wrap(random(new Random(1), 64 * CHUNK)), false).join();
         }
         long row = 3;
         int parityMember;
         long address;
-        try (AssembledMembers am = ArrayAssembler.open(paths, true)) {
+        try (AssembledMembers am = ArrayAssembler.open(names(paths), true)) {
             parityMember = am.members().geometry().parityDisk(row);
             address = am.members().rowAddress(parityMember, row);
         }
@@ -295,7 +296,7 @@ class DegradedModeTest {
             f.write(new byte[] {1, 2, 3});
         }
         assertEquals(8, TestArrays.mismatchedSectors(paths));
-        try (Raid5Array a = ArrayAssembler.assemble("ck", paths, ArrayOptions.defaults())) {
+        try (Raid5Array a = ArrayAssembler.assemble("ck", names(paths), ArrayOptions.defaults())) {
             a.startScrub(false);
             a.awaitScrub();
             assertEquals(8, a.mismatchCount(), "one 4 KiB block");
@@ -323,14 +324,14 @@ class DegradedModeTest {
         a.members().close();
         List<Path> four = paths.subList(0, 4);
         AssemblyException e = assertThrows(AssemblyException.class,
-                () -> ArrayAssembler.assemble("wh", four, ArrayOptions.defaults()));
+                () -> ArrayAssembler.assemble("wh", names(four), ArrayOptions.defaults()));
         assertTrue(e.getMessage().contains("write hole") && e.getMessage().contains("--force"), e.getMessage());
-        try (Raid5Array forced = ArrayAssembler.assemble("wh", four, ArrayOptions.defaults(), true)) {
+        try (Raid5Array forced = ArrayAssembler.assemble("wh", names(four), ArrayOptions.defaults(), true)) {
             assertTrue(forced.members().degraded());
             assertEquals(MemberSet.Slot.MISSING, forced.members().slot(4));
         }
         // cleanly stopped while degraded: starts without force
-        try (Raid5Array again = ArrayAssembler.assemble("wh", four, ArrayOptions.defaults())) {
+        try (Raid5Array again = ArrayAssembler.assemble("wh", names(four), ArrayOptions.defaults())) {
             assertTrue(again.status().state().contains("degraded"));
         }
     }
@@ -343,12 +344,12 @@ class DegradedModeTest {
             f.setLength((8L << 20) + (1 << 20));
         }
         byte[] data = random(new Random(9), 1 << 20);
-        try (Raid5Array a = ArrayAssembler.assemble("rs", paths, ArrayOptions.defaults())) {
+        try (Raid5Array a = ArrayAssembler.assemble("rs", names(paths), ArrayOptions.defaults())) {
             a.write(12345, ByteBuffer.wrap(data), false).join();
             a.failMember(paths.get(0).toString());
             a.removeMember(paths.get(0).toString());
             a.setSpeedLimits(new io.raid5d.core.resync.StripeSweep.SpeedLimits(64, 2048)); // slow: ~4 s
-            a.addSpare(spare);
+            a.addSpare(spare.toString().toString());
             long t0 = System.nanoTime();
             while (a.members().recoveredBelow() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
                 Thread.sleep(20);
@@ -361,7 +362,7 @@ class DegradedModeTest {
         assertTrue(checkpoint > 0 && checkpoint < (8L << 20) / 512, "checkpoint " + checkpoint);
         List<Path> now = new ArrayList<>(paths);
         now.set(0, spare);
-        try (Raid5Array a = ArrayAssembler.assemble("rs", now, ArrayOptions.defaults())) {
+        try (Raid5Array a = ArrayAssembler.assemble("rs", names(now), ArrayOptions.defaults())) {
             assertEquals(MemberSet.Slot.REBUILDING, a.members().slot(0));
             assertTrue(a.members().recoveredBelow() >= checkpoint, "resumes from the checkpoint");
             a.awaitRebuild();

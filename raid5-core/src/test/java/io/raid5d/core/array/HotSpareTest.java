@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -73,20 +74,20 @@ class HotSpareTest {
         Path spare = blank(dir, "spare.img");
         byte[] model;
         List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (Raid5Array a = ArrayAssembler.assemble("hs", paths, options())) {
+        try (Raid5Array a = ArrayAssembler.assemble("hs", names(paths), options())) {
             a.addListener((kind, member, percent) -> events.add(kind + (member == null ? "" : " " + member)));
             model = new byte[(int) a.sizeBytes()];
             new Random(1).nextBytes(model);
             a.write(0, ByteBuffer.wrap(model), false).join();
 
-            a.addSpare(spare);
+            a.addSpare(spare.toString().toString());
             assertEquals(List.of(spare.toString()), a.health().spares(), "added to a healthy array: an idle spare");
             assertTrue(!a.members().degraded());
             Superblock own = superblockOf(spare);
             assertEquals(Superblock.ROLE_SPARE, own.role(), "the spare's superblock says spare");
             assertEquals(superblockOf(paths.get(0)).getEvents(), own.getEvents(), "spares get every superblock update");
             assertEquals(Superblock.ROLE_SPARE, superblockOf(paths.get(0)).roleOf(own.getDevNumber()));
-            ArrayOperationException twice = assertThrows(ArrayOperationException.class, () -> a.addSpare(spare));
+            ArrayOperationException twice = assertThrows(ArrayOperationException.class, () -> a.addSpare(spare.toString().toString()));
             assertTrue(twice.getMessage().contains("already in array hs"), twice.getMessage());
 
             // Writers keep going while member 1 fails and the spare is rebuilt under them.
@@ -137,7 +138,7 @@ class HotSpareTest {
         }
         List<Path> now = List.of(paths.get(0), spare, paths.get(2), paths.get(3));
         assertEquals(0, TestArrays.mismatchedSectors(now));
-        try (Raid5Array a = ArrayAssembler.assemble("hs", now, options())) {
+        try (Raid5Array a = ArrayAssembler.assemble("hs", names(now), options())) {
             assertTrue(!a.members().degraded());
             assertArrayEquals(model, readAll(a));
         }
@@ -148,15 +149,15 @@ class HotSpareTest {
         List<Path> paths = TestArrays.create(dir, "hs2", 3, CHUNK, MEMBER_BYTES);
         Path spare = blank(dir, "spare.img");
         byte[] model;
-        try (Raid5Array a = ArrayAssembler.assemble("hs2", paths, options())) {
+        try (Raid5Array a = ArrayAssembler.assemble("hs2", names(paths), options())) {
             model = new byte[(int) a.sizeBytes()];
             new Random(2).nextBytes(model);
             a.write(0, ByteBuffer.wrap(model), false).join();
-            a.addSpare(spare);
+            a.addSpare(spare.toString().toString());
         }
         List<Path> withSpare = new ArrayList<>(paths);
         withSpare.add(spare);
-        try (Raid5Array a = ArrayAssembler.assemble("hs2", withSpare, options())) {
+        try (Raid5Array a = ArrayAssembler.assemble("hs2", names(withSpare), options())) {
             assertEquals(List.of(spare.toString()), a.health().spares(), "assembly keeps the spare idle");
             assertEquals(paths.stream().map(Path::toString).toList(), a.members().paths());
             // md's fail of a spare: it becomes faulty and is no longer used
@@ -164,12 +165,12 @@ class HotSpareTest {
             assertEquals(List.of(), a.health().spares());
             assertEquals(List.of(spare.toString()), a.health().faultyDetached());
             a.removeMember(spare.toString());
-            a.addSpare(spare); // back as an idle spare
+            a.addSpare(spare.toString().toString()); // back as an idle spare
             assertEquals(List.of(spare.toString()), a.health().spares());
         }
         // Member 2 is gone: the clean array starts degraded and the spare takes role 2 at once.
         List<Path> degraded = List.of(paths.get(0), paths.get(1), spare);
-        try (Raid5Array a = ArrayAssembler.assemble("hs2", degraded, options())) {
+        try (Raid5Array a = ArrayAssembler.assemble("hs2", names(degraded), options())) {
             awaitInSync(a);
             assertEquals(spare.toString(), a.members().paths().get(2));
             assertArrayEquals(model, readAll(a));

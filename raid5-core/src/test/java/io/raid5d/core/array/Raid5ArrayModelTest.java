@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,7 +39,7 @@ class Raid5ArrayModelTest {
     @RepeatedTest(3)
     void concurrentRandomIoMatchesModelAndKeepsParity(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "m", 5, CHUNK, MEMBER_BYTES);
-        Raid5Array array = ArrayAssembler.assemble("m", paths, 4);
+        Raid5Array array = ArrayAssembler.assemble("m", names(paths), 4);
         int size = (int) array.sizeBytes();
         byte[] model = new byte[size];
         int threads = 8;
@@ -84,7 +85,7 @@ class Raid5ArrayModelTest {
         array.close();
 
         assertEquals(0, TestArrays.mismatchedSectors(paths));
-        Raid5Array again = ArrayAssembler.assemble("m", paths, 2);
+        Raid5Array again = ArrayAssembler.assemble("m", names(paths), 2);
         try {
             assertArrayEquals(model, readAll(again));
         } finally {
@@ -96,7 +97,7 @@ class Raid5ArrayModelTest {
     @EnumSource(Layout.class)
     void fullRowAndPartialWritesInEveryLayout(Layout layout, @TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "l", 4, CHUNK, 1L << 20, layout, true, NewArrayPlan.BitmapKind.NONE);
-        Raid5Array array = ArrayAssembler.assemble("l", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("l", names(paths), 2);
         byte[] model = new byte[(int) array.sizeBytes()];
         Random r = new Random(layout.ordinal());
         int row = 3 * CHUNK;
@@ -116,7 +117,7 @@ class Raid5ArrayModelTest {
     @Test
     void trimReadsAsZerosAndKeepsParity(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "t", 3, CHUNK, 1L << 20);
-        Raid5Array array = ArrayAssembler.assemble("t", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("t", names(paths), 2);
         byte[] data = new byte[(int) array.sizeBytes()];
         new Random(5).nextBytes(data);
         array.write(0, ByteBuffer.wrap(data), false).get();
@@ -131,7 +132,7 @@ class Raid5ArrayModelTest {
     @Test
     void choosesReadModifyWriteOnlyWhenItNeedsFewerReads(@TempDir Path dir) throws Exception {
         List<Path> wide = TestArrays.create(dir, "w", 8, CHUNK, 1L << 20);
-        Raid5Array array = ArrayAssembler.assemble("w", wide, 2);
+        Raid5Array array = ArrayAssembler.assemble("w", names(wide), 2);
         array.write(4096, ByteBuffer.allocate(4096), true).get(); // 1 page of 7: rmw 2 reads, rcw 6
         assertEquals(1, array.readModifyWrites());
         assertEquals(0, array.reconstructWrites());
@@ -144,7 +145,7 @@ class Raid5ArrayModelTest {
         array.close();
 
         List<Path> narrow = TestArrays.create(dir, "n", 3, CHUNK, 1L << 20);
-        Raid5Array small = ArrayAssembler.assemble("n", narrow, 2);
+        Raid5Array small = ArrayAssembler.assemble("n", names(narrow), 2);
         small.write(100, ByteBuffer.allocate(100), true).get(); // rmw 2 reads = rcw 2 reads: md takes rcw
         assertEquals(0, small.readModifyWrites());
         assertEquals(1, small.reconstructWrites());
@@ -154,7 +155,7 @@ class Raid5ArrayModelTest {
     @Test
     void outOfRangeRequestsAreRefusedBeforeAnyIo(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "o", 3, CHUNK, 1L << 20);
-        Raid5Array array = ArrayAssembler.assemble("o", paths, 2);
+        Raid5Array array = ArrayAssembler.assemble("o", names(paths), 2);
         try {
             long size = array.sizeBytes();
             org.junit.jupiter.api.Assertions.assertThrows(ArrayRangeException.class,

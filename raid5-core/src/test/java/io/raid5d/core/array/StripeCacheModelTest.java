@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +46,7 @@ class StripeCacheModelTest {
         RecordingWriteIntentLog log = new RecordingWriteIntentLog();
         ArrayOptions options = ArrayOptions.defaults().withStripeCacheSize(cache).withWorkerThreads(workers)
                 .withIoThreads(4).withWriteIntentLog((m, s) -> log);
-        Raid5Array array = ArrayAssembler.assemble("m", paths, options);
+        Raid5Array array = ArrayAssembler.assemble("m", names(paths), options);
         int size = (int) array.sizeBytes();
         int rowBytes = 4 * CHUNK;
         int half = size / 2 / rowBytes * rowBytes;
@@ -120,7 +121,7 @@ class StripeCacheModelTest {
         assertEquals(0, log.unbalancedEnds(), "no endWrite without a startWrite");
         assertEquals(log.count("start"), log.count("end"));
         assertEquals(0, TestArrays.mismatchedSectors(paths));
-        Raid5Array again = ArrayAssembler.assemble("m", paths, 2);
+        Raid5Array again = ArrayAssembler.assemble("m", names(paths), 2);
         try {
             assertArrayEquals(model, Raid5ArrayModelTest.readAll(again));
         } finally {

@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +38,7 @@ class StripeEngineBehaviourTest {
     void sequentialMebibyteWritesAreBatchedWithoutPreReads(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "b", 4, 64 * KIB, 8L << 20);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Raid5Array array = ArrayAssembler.assemble("b", paths, quiet(registry).withStripeCacheSize(512));
+        Raid5Array array = ArrayAssembler.assemble("b", names(paths), quiet(registry).withStripeCacheSize(512));
         byte[] data = new byte[3 << 20]; // three 1 MiB requests = 16 rows of 3 x 64 KiB
         new Random(7).nextBytes(data);
         List<CompletableFuture<Void>> writes = new ArrayList<>();
@@ -65,7 +66,7 @@ class StripeEngineBehaviourTest {
     @Test
     void aPayloadInSeveralOddSizedBuffersIsStillAFullStripeWrite(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "g", 4, 64 * KIB, 8L << 20);
-        Raid5Array array = ArrayAssembler.assemble("g", paths, quiet(new SimpleMeterRegistry()).withStripeCacheSize(512));
+        Raid5Array array = ArrayAssembler.assemble("g", names(paths), quiet(new SimpleMeterRegistry()).withStripeCacheSize(512));
         byte[] data = new byte[3 << 20];
         new Random(8).nextBytes(data);
         List<ByteBuffer> parts = new ArrayList<>();
@@ -89,7 +90,7 @@ class StripeEngineBehaviourTest {
     void subStripeWritesPickTheCheaperMethod(@TempDir Path dir) throws Exception {
         // 8 members: one page of 7 costs rmw 2 reads, rcw 6 -> read-modify-write.
         List<Path> wide = TestArrays.create(dir, "w", 8, 64 * KIB, 4L << 20);
-        Raid5Array array = ArrayAssembler.assemble("w", wide, quiet(new SimpleMeterRegistry()));
+        Raid5Array array = ArrayAssembler.assemble("w", names(wide), quiet(new SimpleMeterRegistry()));
         Random r = new Random(3);
         byte[] model = new byte[(int) array.sizeBytes()];
         for (int i = 0; i < 200; i++) {
@@ -107,7 +108,7 @@ class StripeEngineBehaviourTest {
 
         // 5 members: 3 of 4 data pages of a column -> rcw 1 read, rmw 4: reconstruct-write.
         List<Path> five = TestArrays.create(dir, "f", 5, 64 * KIB, 4L << 20);
-        Raid5Array mid = ArrayAssembler.assemble("f", five, quiet(new SimpleMeterRegistry()));
+        Raid5Array mid = ArrayAssembler.assemble("f", names(five), quiet(new SimpleMeterRegistry()));
         int row = 4 * 64 * KIB;
         for (int i = 0; i < 10; i++) {
             mid.write((long) i * row, ByteBuffer.allocate(3 * 64 * KIB), true).get();
@@ -125,7 +126,7 @@ class StripeEngineBehaviourTest {
     void partialWritesWaitOnTheDelayedListUntilUnplug(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "d", 4, 64 * KIB, 4L << 20);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Raid5Array array = ArrayAssembler.assemble("d", paths, quiet(registry));
+        Raid5Array array = ArrayAssembler.assemble("d", names(paths), quiet(registry));
         CompletableFuture<Void> w = array.write(100, ByteBuffer.allocate(1000), false);
         awaitTrue(() -> gauge(registry, "raid5.stripe.list", "delayed") == 1, "the stripe parks on the delayed list");
         assertFalse(w.isDone());
@@ -143,7 +144,7 @@ class StripeEngineBehaviourTest {
         List<Path> paths = TestArrays.create(dir, "i", 4, 64 * KIB, 4L << 20);
         RecordingWriteIntentLog log = new RecordingWriteIntentLog();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Raid5Array array = ArrayAssembler.assemble("i", paths, quiet(registry).withWriteIntentLog((m, s) -> log));
+        Raid5Array array = ArrayAssembler.assemble("i", names(paths), quiet(registry).withWriteIntentLog((m, s) -> log));
         log.hold(true);
         byte[] row = new byte[3 * 64 * KIB * 4]; // four full rows: batchable
         new Random(11).nextBytes(row);
@@ -182,7 +183,7 @@ class StripeEngineBehaviourTest {
     void requestsLargerThanTheCacheWaitForFreeHeadsAndTheCacheCanBeResized(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "c", 3, 16 * KIB, 4L << 20);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Raid5Array array = ArrayAssembler.assemble("c", paths, ArrayOptions.defaults().withStripeCacheSize(17)
+        Raid5Array array = ArrayAssembler.assemble("c", names(paths), ArrayOptions.defaults().withStripeCacheSize(17)
                 .withMeterRegistry(registry));
         byte[] data = new byte[(int) array.sizeBytes()];
         new Random(5).nextBytes(data);
@@ -206,7 +207,7 @@ class StripeEngineBehaviourTest {
     @Test
     void readsOfCachedPagesAreServedFromTheCache(@TempDir Path dir) throws Exception {
         List<Path> paths = TestArrays.create(dir, "h", 4, 64 * KIB, 4L << 20);
-        Raid5Array array = ArrayAssembler.assemble("h", paths, quiet(new SimpleMeterRegistry()));
+        Raid5Array array = ArrayAssembler.assemble("h", names(paths), quiet(new SimpleMeterRegistry()));
         byte[] data = new byte[3000];
         new Random(1).nextBytes(data);
         array.write(500, ByteBuffer.wrap(data), true).get(); // partial page: copied into the cache

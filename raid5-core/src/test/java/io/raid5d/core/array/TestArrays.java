@@ -1,5 +1,6 @@
 package io.raid5d.core.array;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
@@ -54,7 +55,7 @@ public final class TestArrays {
 
     /** md's mismatch_cnt of a stopped array, counted offline over every row (sectors). */
     public static long mismatchedSectors(List<Path> paths) throws Exception {
-        try (io.raid5d.core.assembly.AssembledMembers am = io.raid5d.core.assembly.ArrayAssembler.open(paths, true)) {
+        try (io.raid5d.core.assembly.AssembledMembers am = io.raid5d.core.assembly.ArrayAssembler.open(names(paths), true)) {
             io.raid5d.core.resync.RowParityChecker checker = new io.raid5d.core.resync.RowParityChecker(am.members());
             long total = 0;
             for (long row = 0; row < am.members().geometry().rowCount(); row++) {

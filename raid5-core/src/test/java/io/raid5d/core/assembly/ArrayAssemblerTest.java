@@ -1,5 +1,6 @@
 package io.raid5d.core.assembly;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +32,7 @@ class ArrayAssemblerTest {
 
     private static String refusal(List<Path> paths) throws Exception {
         List<String> before = digests(paths);
-        AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(paths, false).close());
+        AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(names(paths), false).close());
         assertEquals(before, digests(paths), "refusing must not write");
         return e.getMessage();
     }
@@ -40,7 +41,7 @@ class ArrayAssemblerTest {
     void acceptsItsOwnMembersInAnyOrder(@TempDir Path dir) throws Exception {
         List<Path> paths = create(dir, "ok", 4);
         List<Path> shuffled = List.of(paths.get(2), paths.get(0), paths.get(3), paths.get(1));
-        try (AssembledMembers am = ArrayAssembler.open(shuffled, true)) {
+        try (AssembledMembers am = ArrayAssembler.open(names(shuffled), true)) {
             for (int role = 0; role < 4; role++) {
                 assertEquals(paths.get(role).toString(), am.members().member(role).path());
             }
@@ -115,21 +116,21 @@ class ArrayAssemblerTest {
     void missingMemberAndNotAMember(@TempDir Path dir) throws Exception {
         List<Path> paths = new ArrayList<>(create(dir, "mi", 3));
         paths.set(1, dir.resolve("gone.img"));
-        AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(paths, false));
+        AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(names(paths), false));
         assertTrue(e.getMessage().contains("gone.img"), e.getMessage());
 
         Path plain = dir.resolve("plain.img");
         Files.write(plain, new byte[1 << 20]);
         paths.set(1, plain);
-        AssemblyException e2 = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(paths, false));
+        AssemblyException e2 = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(names(paths), false));
         assertTrue(e2.getMessage().contains("plain.img") && e2.getMessage().contains("no md superblock"), e2.getMessage());
     }
 
     @Test
     void memberAlreadyInUse(@TempDir Path dir) throws Exception {
         List<Path> paths = create(dir, "busy", 3);
-        try (AssembledMembers first = ArrayAssembler.open(paths, false)) {
-            AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(paths, false));
+        try (AssembledMembers first = ArrayAssembler.open(names(paths), false)) {
+            AssemblyException e = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(names(paths), false));
             assertTrue(e.getMessage().contains(paths.get(0).toString()) && e.getMessage().contains("busy"), e.getMessage());
         }
     }

@@ -1,5 +1,6 @@
 package io.raid5d.core.assembly;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,7 +73,7 @@ class AssemblyByMdRulesTest {
     }
 
     private static Raid5Array assemble(List<Path> paths, boolean force) throws Exception {
-        return ArrayAssembler.assemble("t", paths, ArrayOptions.defaults(), force);
+        return ArrayAssembler.assemble("t", names(paths), ArrayOptions.defaults(), force);
     }
 
     @Test
@@ -115,7 +116,7 @@ class AssemblyByMdRulesTest {
         for (int i = 0; i < 3; i++) {
             edit(paths.get(i), sb -> sb.setEvents(sb.getEvents() + 1));
         }
-        try (AssembledMembers am = ArrayAssembler.open(paths, false)) {
+        try (AssembledMembers am = ArrayAssembler.open(names(paths), false)) {
             assertFalse(am.members().degraded());
             assertTrue(am.leftOut().isEmpty());
             long events = am.superblocks().get(0).getEvents();
@@ -134,7 +135,7 @@ class AssemblyByMdRulesTest {
             assertEquals(LeftOutMember.Reason.FAULTY, a.leftOut().get(0).reason());
             assertTrue(a.leftOut().get(0).describe().contains("recorded faulty"), a.leftOut().get(0).describe());
         }
-        String strict = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(paths, true)).getMessage();
+        String strict = assertThrows(AssemblyException.class, () -> ArrayAssembler.open(names(paths), true)).getMessage();
         assertTrue(strict.contains(paths.get(2).toString()) && strict.contains("faulty"), strict);
     }
 

@@ -1,5 +1,6 @@
 package io.raid5d.core.crash;
 
+import static io.raid5d.core.member.MemberDevices.names;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,7 +154,7 @@ class CrashSimulationTest {
     /** Assembles the array by hand so each member is wrapped in a journaling device. */
     private static Raid5Array assembleRecorded(List<Path> paths, CrashJournal journal,
                                                UnaryOperator<WriteIntentLog> logWrapper) throws Exception {
-        AssembledMembers am = ArrayAssembler.open(paths, false);
+        AssembledMembers am = ArrayAssembler.open(names(paths), false);
         List<MemberDevice> wrapped = new ArrayList<>();
         long[] dataOffsets = new long[MEMBERS];
         for (int role = 0; role < MEMBERS; role++) {

@@ -1,0 +1,169 @@
+package io.raid5d.daemon.remote;
+
+import io.raid5d.core.array.ArrayHealth;
+import io.raid5d.core.array.ArrayOperationException;
+import io.raid5d.core.array.ManagedArray;
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.MemberOpenException;
+import io.raid5d.core.member.MemberSet;
+import io.raid5d.core.superblock.Superblock;
+import io.raid5d.core.superblock.SuperblockException;
+import io.raid5d.core.superblock.SuperblockIo;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Brings remote members back: when a member that is an {@code nbd://} export has failed (its
+ * host died, the link went down, requests timed out) or was never reached, this watch tries its
+ * server again, with a backoff of 1 s doubling to {@link #MAX_BACKOFF_MILLIS}; once the export
+ * answers and still carries this array's superblock for the missing role, it is removed (if
+ * faulty) and re-added, so only the chunks the bitmap marks dirty are copied (md's re-add). If
+ * the bitmap cannot cover the time it was away (no bitmap, or its events are older than the
+ * bitmap's events_cleared), or the policy is manual (POLICY action=incremental), it waits for an
+ * admin, saying so once.
+ *
+ * <p>Threads: {@link #tick} runs on one scheduler thread only; the fields are confined to it.
+ * The arrays it acts on are thread-safe ({@link ManagedArray}).
+ */
+public final class RemoteMemberWatch {
+    private static final Logger LOG = Logger.getLogger(RemoteMemberWatch.class.getName());
+    static final long FIRST_BACKOFF_MILLIS = 1000;
+    static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    /** A running array as the watch sees it: its name, engine, and the remote members it may have (given or configured). */
+    public record Watched(String name, ManagedArray engine, Set<String> remoteNames) {}
+
+    private final Supplier<List<Watched>> arrays;
+    private final Supplier<Boolean> autoReAdd;
+    /** Remote members seen in each array, by array then name: what to look for once they are gone. */
+    private final Map<String, Set<String>> known = new HashMap<>();
+    /** Next attempt (System.nanoTime) and current backoff, by "array name"; absent = try now. */
+    private final Map<String, long[]> backoff = new HashMap<>();
+    /** Members already said to wait for an admin (said once until something changes). */
+    private final Set<String> waiting = new java.util.HashSet<>();
+
+    public RemoteMemberWatch(Supplier<List<Watched>> arrays, Supplier<Boolean> autoReAdd) {
+        this.arrays = arrays;
+        this.autoReAdd = autoReAdd;
+    }
+
+    /** One round over every running array. Scheduler thread. */
+    public void tick() {
+        for (Watched w : arrays.get()) {
+            try {
+                watch(w);
+            } catch (RuntimeException e) {
+                LOG.warning("array " + w.name() + ": remote member watch: " + e);
+            }
+        }
+    }
+
+    private void watch(Watched w) {
+        ArrayHealth h = w.engine().health();
+        Set<String> names = known.computeIfAbsent(w.name(), k -> new LinkedHashSet<>());
+        w.remoteNames().forEach(names::add);
+        for (String d : h.devices()) {
+            if (!MemberDevices.isPath(d) && !d.equals("missing")) {
+                names.add(d);
+            }
+        }
+        if (h.failed() || h.rebuildRunning()) {
+            return; // nothing to do for a failed array; one rebuild at a time
+        }
+        for (int role = 0; role < h.slots().size(); role++) {
+            MemberSet.Slot slot = h.slots().get(role);
+            if (slot == MemberSet.Slot.FAULTY && !MemberDevices.isPath(h.devices().get(role))) {
+                tryBack(w, role, h.devices().get(role), true);
+                return;
+            }
+            if (slot == MemberSet.Slot.MISSING) {
+                for (String candidate : names) {
+                    if (!h.devices().contains(candidate) && tryBack(w, role, candidate, false)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** True when {@code member} was re-added into {@code role}. */
+    private boolean tryBack(Watched w, int role, String member, boolean faulty) {
+        String key = w.name() + " " + member;
+        long now = System.nanoTime();
+        long[] b = backoff.get(key);
+        if (b != null && now - b[0] < 0) {
+            return false;
+        }
+        String why = reachableAndOurs(w, role, member);
+        if (why != null) {
+            long delay = b == null ? FIRST_BACKOFF_MILLIS : Math.min(MAX_BACKOFF_MILLIS, b[1] * 2);
+            backoff.put(key, new long[] {now + delay * 1_000_000L, delay});
+            if (b == null) {
+                LOG.info("array " + w.name() + ": remote member " + member + " is still away (" + why
+                        + "); trying again with a backoff up to " + MAX_BACKOFF_MILLIS / 1000 + " s");
+            }
+            return false;
+        }
+        backoff.remove(key);
+        if (!autoReAdd.get()) {
+            sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again; POLICY action=incremental:"
+                    + " re-add it with 'raid5 re-add " + w.name() + " " + member + "'");
+            return false;
+        }
+        if (w.engine().bitmapLocation().equals("none")) {
+            sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again but is not re-added"
+                    + " automatically: the array has no write-intent bitmap, so it would need a full rebuild;"
+                    + " 'raid5 add " + w.name() + " " + member + "' does that");
+            return false;
+        }
+        try {
+            if (faulty) {
+                w.engine().removeMember(member);
+            }
+            w.engine().reAddMember(member);
+            waiting.remove(key);
+            LOG.warning("array " + w.name() + ": remote member " + member + " answers again: re-added through the bitmap"
+                    + " (only the chunks written while it was away are copied)");
+            return true;
+        } catch (ArrayOperationException e) {
+            sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again but waits for an admin: "
+                    + e.getMessage());
+            return false;
+        } catch (IOException e) {
+            LOG.warning("array " + w.name() + ": re-adding remote member " + member + " failed: " + e.getMessage());
+            backoff.put(key, new long[] {now + FIRST_BACKOFF_MILLIS * 1_000_000L, FIRST_BACKOFF_MILLIS});
+            return false;
+        }
+    }
+
+    /** Null when {@code member} answers and its superblock claims {@code role}; else why not. */
+    private static String reachableAndOurs(Watched w, int role, String member) {
+        try (MemberDevice dev = MemberDevices.openForInspection(member)) {
+            Superblock own = SuperblockIo.read(dev);
+            // the array's identity (set UUID, events against the bitmap) is checked by the engine's re-add
+            if (own.role() != role) {
+                return "its superblock says role " + own.role() + ", not the missing role " + role;
+            }
+            return null;
+        } catch (MemberOpenException e) {
+            return e.getMessage();
+        } catch (SuperblockException e) {
+            return "no md superblock on it: " + e.getMessage();
+        } catch (IOException | RuntimeException e) {
+            return member + ": " + e.getMessage();
+        }
+    }
+
+    private void sayOnce(String key, String message) {
+        if (waiting.add(key)) {
+            LOG.warning(message);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.raid5d.remote;
+
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.nbd.client.NbdClient;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A member that is an NBD export: each call sends its request(s) on the member's connection and
+ * waits for the reply. Safe for many threads at once, as {@link MemberDevice} requires: the
+ * connection carries their requests in flight together. A scattering read or gathering write
+ * sends one request per buffer, all in flight at once.
+ *
+ * <p>Any failure of the connection (a request unanswered within the client's timeout, a lost
+ * connection, a protocol violation) fails this and every later call with an IOException, which
+ * the engine treats as it treats a disk's I/O error; an error reply fails that request only.
+ * The device never reconnects: a member that comes back is re-added as a new device, through
+ * the bitmap, like a disk that was pulled and put back.
+ */
+public final class NbdMemberDevice implements MemberDevice {
+    /** How long past the client's own request timeout a caller waits before giving up on it. */
+    private static final long GRACE_SECONDS = 5;
+
+    private final NbdClient client;
+    private final boolean readOnly;
+    private final String name;
+
+    NbdMemberDevice(NbdClient client, boolean readOnly) {
+        this.client = client;
+        this.readOnly = readOnly || client.export().readOnly();
+        this.name = client.uri().toString();
+    }
+
+    @Override
+    public String path() {
+        return name;
+    }
+
+    @Override
+    public long sizeBytes() {
+        return client.export().size();
+    }
+
+    /** An export is a block device on the far side: no file to lock, no page cache here. */
+    @Override
+    public boolean isBlockDevice() {
+        return true;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        await(client.read(offset, dst), "read", offset, dst.remaining());
+        dst.position(dst.limit());
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        refuseIfReadOnly();
+        await(client.write(offset, src, false), "write", offset, src.remaining());
+        src.position(src.limit());
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer[] dsts) throws IOException {
+        long total = 0;
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[dsts.length];
+        for (int i = 0; i < dsts.length; i++) {
+            parts[i] = client.read(offset + total, dsts[i]);
+            total += dsts[i].remaining();
+        }
+        await(CompletableFuture.allOf(parts), "read", offset, total);
+        for (ByteBuffer b : dsts) {
+            b.position(b.limit());
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer[] srcs) throws IOException {
+        refuseIfReadOnly();
+        long total = 0;
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[srcs.length];
+        for (int i = 0; i < srcs.length; i++) {
+            parts[i] = client.write(offset + total, srcs[i], false);
+            total += srcs[i].remaining();
+        }
+        await(CompletableFuture.allOf(parts), "write", offset, total);
+        for (ByteBuffer b : srcs) {
+            b.position(b.limit());
+        }
+    }
+
+    @Override
+    public void sync() throws IOException {
+        await(client.flush(), "flush", 0, 0);
+    }
+
+    /** True while the connection serves (false once it failed: the member is gone until re-added). */
+    public boolean connected() {
+        return client.isOpen();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    private void refuseIfReadOnly() throws IOException {
+        if (readOnly) {
+            throw new IOException(name + ": opened read-only");
+        }
+    }
+
+    private void await(CompletableFuture<?> request, String what, long offset, long length) throws IOException {
+        long timeout = client.requestTimeoutSeconds();
+        try {
+            if (timeout == 0) {
+                request.get();
+            } else {
+                request.get(timeout + GRACE_SECONDS, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new IOException(name + ": " + what + " of " + length + " bytes at " + offset + " failed: "
+                    + cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            throw new IOException(name + ": " + what + " of " + length + " bytes at " + offset + " not answered");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(name + ": interrupted waiting for a " + what, e);
+        }
+    }
+}

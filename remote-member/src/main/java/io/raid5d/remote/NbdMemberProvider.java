@@ -1,0 +1,48 @@
+package io.raid5d.remote;
+
+import io.raid5d.core.member.MemberDevice;
+import io.raid5d.core.member.MemberDeviceProvider;
+import io.raid5d.core.member.MemberOpenException;
+import io.raid5d.nbd.client.NbdClient;
+import io.raid5d.nbd.client.NbdUri;
+import java.io.IOException;
+
+/** Opens {@code nbd://} and {@code nbds://} members (found by {@link java.util.ServiceLoader}). */
+public final class NbdMemberProvider implements MemberDeviceProvider {
+
+    @Override
+    public boolean names(String member) {
+        return NbdUri.isNbdUri(member);
+    }
+
+    @Override
+    public String canonical(String member) {
+        try {
+            return NbdUri.parse(member).toString();
+        } catch (IllegalArgumentException e) {
+            return member;
+        }
+    }
+
+    @Override
+    public MemberDevice open(String member, boolean readOnly) throws MemberOpenException {
+        NbdUri uri;
+        try {
+            uri = NbdUri.parse(member);
+        } catch (IllegalArgumentException e) {
+            throw new MemberOpenException(member, MemberOpenException.Reason.NOT_A_DEVICE, e.getMessage());
+        }
+        NbdClient client;
+        try {
+            client = NbdClient.connect(uri, RemoteMemberSettings.current());
+        } catch (IOException e) {
+            throw new MemberOpenException(uri.toString(), MemberOpenException.Reason.UNREACHABLE, e.getMessage(), e);
+        }
+        if (!readOnly && client.export().readOnly()) {
+            client.close();
+            throw new MemberOpenException(uri.toString(), MemberOpenException.Reason.PERMISSION_DENIED,
+                    "the server exports it read-only");
+        }
+        return new NbdMemberDevice(client, readOnly);
+    }
+}
