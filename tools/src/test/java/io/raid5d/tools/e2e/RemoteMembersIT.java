@@ -96,6 +96,103 @@ class RemoteMembersIT {
         }
     }
 
+    /**
+     * Mutual TLS on both sides: the members are nbds:// exports of nbdkit --tls=require
+     * --tls-verify-peer (raid5d shows its client certificate and checks theirs against the CA),
+     * and raid5d serves the array with --tls-verify-peer; a member server whose certificate the
+     * CA did not sign is refused by name.
+     */
+    @Test
+    void membersOverMutualTlsAndAnArrayServedOverMutualTls(@TempDir Path dir) throws Exception {
+        Path pki = makePki(dir);
+        List<Process> servers = new ArrayList<>();
+        List<String> uris = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Path file = dir.resolve("tls" + i + ".img");
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                    f.setLength(32L << 20);
+                }
+                int port = freePort();
+                servers.add(new ProcessBuilder("nbdkit", "-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String.valueOf(port),
+                        "--tls=require", "--tls-certificates=" + pki, "--tls-verify-peer", "file", file.toString())
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("tls-nbdkit" + i + ".log").toFile()).start());
+                uris.add("nbds://127.0.0.1:" + port + "/?tls-certificates=" + pki);
+            }
+            for (String u : uris) {
+                awaitAnswer(u.substring(0, u.indexOf('?')) + "?tls-certificates=" + pki);
+            }
+            List<String> create = new ArrayList<>(List.of("create", "--raid-devices", "3", "--chunk", "64K", "--name", "sec"));
+            create.addAll(uris);
+            Cmd.raid5(create.toArray(String[]::new)).requireOk();
+            Cmd.Result plain = Cmd.raid5("examine", uris.get(0).replace("nbds://", "nbd://").replaceFirst("\\?.*", ""));
+            assertTrue(plain.exit() != 0 && (plain.out() + plain.err()).contains("TLS required"), plain.out() + plain.err());
+            byte[] data = new byte[8 << 20];
+            new Random(9).nextBytes(data);
+            Path in = dir.resolve("tls-in.bin");
+            Files.write(in, data);
+            try (DaemonProcess d = DaemonProcess.start(dir, "--tls-cert", pki.resolve("server-cert.pem").toString(),
+                    "--tls-key", pki.resolve("server-key.pem").toString(), "--tls-verify-peer", pki.resolve("ca-cert.pem").toString(),
+                    "--array", "sec=" + String.join(",", uris))) {
+                String export = "nbds://127.0.0.1:" + d.port() + "/sec?tls-certificates=" + pki;
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), export).requireOk();
+                Path out = dir.resolve("tls-out.bin");
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", export, out.toString()).requireOk();
+                assertEquals(Members.sha256(in), sha256Prefix(dir, out, data.length));
+                assertTrue(Cmd.run(Duration.ofMinutes(1), "nbdinfo", d.uri("sec")).exit() != 0, "plaintext client refused");
+                assertEquals(0, d.stop(), d.log());
+            }
+            // a member server with a certificate from another CA: refused before any byte of the array moves
+            Path other = makePki(dir.resolve("other"));
+            Path mixed = Files.createDirectories(dir.resolve("mixed"));
+            for (String f : new String[] {"client-cert.pem", "client-key.pem"}) {
+                Files.copy(pki.resolve(f), mixed.resolve(f));
+            }
+            Files.copy(other.resolve("ca-cert.pem"), mixed.resolve("ca-cert.pem"));
+            Cmd.Result untrusted = Cmd.raid5("examine", uris.get(0).replaceFirst("tls-certificates=.*", "tls-certificates=" + mixed));
+            assertTrue(untrusted.exit() != 0 && (untrusted.out() + untrusted.err()).contains("TLS handshake with"),
+                    untrusted.out() + untrusted.err());
+        } finally {
+            for (Process p : servers) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A CA, a server certificate for 127.0.0.1 and a client certificate it signed, in GnuTLS's layout (nbdkit, libnbd and raid5d read it). */
+    private static Path makePki(Path dir) throws Exception {
+        Path d = Files.createDirectories(dir.resolve("pki"));
+        String c = d.toString();
+        Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=raid5d test CA", "-keyout", c + "/ca-key.pem", "-out", c + "/ca-cert.pem").requireOk();
+        for (String[] who : new String[][] {{"server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"},
+                {"client", "raid5d", "extendedKeyUsage=clientAuth\n"}}) {
+            Files.writeString(d.resolve(who[0] + ".ext"), who[2]);
+            Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + who[1],
+                    "-keyout", c + "/" + who[0] + "-key.pem", "-out", c + "/" + who[0] + ".csr").requireOk();
+            Cmd.run(Duration.ofMinutes(1), "openssl", "x509", "-req", "-in", c + "/" + who[0] + ".csr", "-CA", c + "/ca-cert.pem",
+                    "-CAkey", c + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", c + "/" + who[0] + ".ext",
+                    "-out", c + "/" + who[0] + "-cert.pem").requireOk();
+        }
+        return d;
+    }
+
+    private static int freePort() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitAnswer(String uri) throws Exception {
+        for (int tries = 0; tries < 100; tries++) {
+            if (Cmd.run(Duration.ofSeconds(10), "nbdinfo", "--size", uri).exit() == 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(uri + " does not answer");
+    }
+
     /** fio's verified random writes through raid5d, bounded: 48 MiB after the first 32, then read back and checked. */
     private static Process fio(Path dir, DaemonProcess d, String name) throws Exception {
         return new ProcessBuilder("fio", "--name=" + name, "--ioengine=nbd", "--uri=" + d.uri("net"), "--rw=randwrite",
