@@ -27,8 +27,14 @@ final class Pending {
 
     /** Records that {@code [offset, offset+n)} arrived; false when part of it already had. */
     boolean claim(long offset, int n) {
+        if (received == null && offset == this.offset + covered) {
+            return true; // in order and contiguous so far (the usual case): nothing to remember beyond covered
+        }
         if (received == null) {
             received = new java.util.TreeMap<>();
+            if (covered > 0) {
+                received.put(this.offset, this.offset + covered); // what arrived in order before
+            }
         }
         long end = offset + n;
         java.util.Map.Entry<Long, Long> before = received.floorEntry(offset);
