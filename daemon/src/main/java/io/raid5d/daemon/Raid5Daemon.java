@@ -91,6 +91,11 @@ public final class Raid5Daemon implements Callable<Integer> {
                     + " with an I/O error is; the array goes on degraded (default: ${DEFAULT-VALUE}, as the kernel's nbd driver)")
     long memberTimeoutSeconds = 30;
 
+    @Option(names = "--member-connections", paramLabel = "N",
+            description = "connections per remote member whose server offers multi-conn (NBD_FLAG_CAN_MULTI_CONN), requests"
+                    + " spread over them (default: ${DEFAULT-VALUE}; 1 where the server does not offer it)")
+    int memberConnections = 2;
+
     @Option(names = "--member-connect-timeout", paramLabel = "SECONDS",
             description = "how long connecting to a remote member, its TLS and NBD handshake included, may take (default: ${DEFAULT-VALUE})")
     long memberConnectTimeoutSeconds = 10;
@@ -143,6 +148,10 @@ public final class Raid5Daemon implements Callable<Integer> {
         if (memberTimeoutSeconds < 1 || memberConnectTimeoutSeconds < 1) {
             throw new IllegalArgumentException("--member-timeout and --member-connect-timeout want 1 second or more");
         }
+        if (memberConnections < 1 || memberConnections > 16) {
+            throw new IllegalArgumentException("--member-connections wants 1 to 16, got " + memberConnections);
+        }
+        RemoteMemberSettings.setConnections(memberConnections);
         RemoteMemberSettings.set(ClientSettings.defaults().withRequestTimeout(Duration.ofSeconds(memberTimeoutSeconds))
                 .withConnectTimeout(Duration.ofSeconds(memberConnectTimeoutSeconds)));
         ScheduledExecutorService remoteWatch = Executors.newSingleThreadScheduledExecutor(r -> {

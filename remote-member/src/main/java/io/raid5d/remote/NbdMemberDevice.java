@@ -8,12 +8,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
 
 /**
  * A member that is an NBD export: each call sends its request(s) on the member's connection and
  * waits for the reply. Safe for many threads at once, as {@link MemberDevice} requires: the
- * connection carries their requests in flight together. A scattering read or gathering write
- * sends one request per buffer, all in flight at once.
+ * connections carry their requests in flight together (several connections, round-robin, when
+ * the server offers multi-conn). A scattering read or gathering write sends one request per
+ * buffer, all in flight at once on one connection.
  *
  * <p>Any failure of the connection (a request unanswered within the client's timeout, a lost
  * connection, a protocol violation) fails this and every later call with an IOException, which
@@ -25,14 +28,34 @@ public final class NbdMemberDevice implements MemberDevice {
     /** How long past the client's own request timeout a caller waits before giving up on it. */
     private static final long GRACE_SECONDS = 5;
 
-    private final NbdClient client;
+    /** The member's connections (several only when the server offers multi-conn); requests go round-robin. */
+    private final NbdClient[] clients;
+    private final AtomicInteger next = new AtomicInteger();
     private final boolean readOnly;
     private final String name;
 
-    NbdMemberDevice(NbdClient client, boolean readOnly) {
-        this.client = client;
-        this.readOnly = readOnly || client.export().readOnly();
-        this.name = client.uri().toString();
+    NbdMemberDevice(List<NbdClient> clients, boolean readOnly) {
+        this.clients = clients.toArray(NbdClient[]::new);
+        this.readOnly = readOnly || this.clients[0].export().readOnly();
+        this.name = this.clients[0].uri().toString();
+    }
+
+    /**
+     * The connection for the next call. When any connection has failed, every call fails: the
+     * member is as gone as a disk whose cable was pulled, whichever socket noticed first.
+     */
+    private NbdClient client() throws IOException {
+        for (NbdClient c : clients) {
+            if (!c.isOpen()) {
+                throw new IOException(name + ": " + c.failure().getMessage(), c.failure());
+            }
+        }
+        return clients[Math.floorMod(next.getAndIncrement(), clients.length)];
+    }
+
+    /** Connections this member uses. */
+    public int connections() {
+        return clients.length;
     }
 
     @Override
@@ -42,7 +65,7 @@ public final class NbdMemberDevice implements MemberDevice {
 
     @Override
     public long sizeBytes() {
-        return client.export().size();
+        return clients[0].export().size();
     }
 
     /** An export is a block device on the far side: no file to lock, no page cache here. */
@@ -58,19 +81,20 @@ public final class NbdMemberDevice implements MemberDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        await(client.read(offset, dst), "read", offset, dst.remaining());
+        await(client().read(offset, dst), "read", offset, dst.remaining());
         dst.position(dst.limit());
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         refuseIfReadOnly();
-        await(client.write(offset, src, false), "write", offset, src.remaining());
+        await(client().write(offset, src, false), "write", offset, src.remaining());
         src.position(src.limit());
     }
 
     @Override
     public void read(long offset, ByteBuffer[] dsts) throws IOException {
+        NbdClient client = client();
         long total = 0;
         CompletableFuture<?>[] parts = new CompletableFuture<?>[dsts.length];
         for (int i = 0; i < dsts.length; i++) {
@@ -86,6 +110,7 @@ public final class NbdMemberDevice implements MemberDevice {
     @Override
     public void write(long offset, ByteBuffer[] srcs) throws IOException {
         refuseIfReadOnly();
+        NbdClient client = client();
         long total = 0;
         CompletableFuture<?>[] parts = new CompletableFuture<?>[srcs.length];
         for (int i = 0; i < srcs.length; i++) {
@@ -98,19 +123,27 @@ public final class NbdMemberDevice implements MemberDevice {
         }
     }
 
+    /** One FLUSH is enough: with several connections the server promised (multi-conn) that it covers all of them. */
     @Override
     public void sync() throws IOException {
-        await(client.flush(), "flush", 0, 0);
+        await(client().flush(), "flush", 0, 0);
     }
 
     /** True while the connection serves (false once it failed: the member is gone until re-added). */
     public boolean connected() {
-        return client.isOpen();
+        for (NbdClient c : clients) {
+            if (!c.isOpen()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
     public void close() {
-        client.close();
+        for (NbdClient c : clients) {
+            c.close();
+        }
     }
 
     private void refuseIfReadOnly() throws IOException {
@@ -120,7 +153,7 @@ public final class NbdMemberDevice implements MemberDevice {
     }
 
     private void await(CompletableFuture<?> request, String what, long offset, long length) throws IOException {
-        long timeout = client.requestTimeoutSeconds();
+        long timeout = clients[0].requestTimeoutSeconds();
         try {
             if (timeout == 0) {
                 request.get();

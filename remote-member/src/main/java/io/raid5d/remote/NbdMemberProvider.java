@@ -6,6 +6,8 @@ import io.raid5d.core.member.MemberOpenException;
 import io.raid5d.nbd.client.NbdClient;
 import io.raid5d.nbd.client.NbdUri;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Opens {@code nbd://} and {@code nbds://} members (found by {@link java.util.ServiceLoader}). */
 public final class NbdMemberProvider implements MemberDeviceProvider {
@@ -30,7 +32,7 @@ public final class NbdMemberProvider implements MemberDeviceProvider {
         try {
             uri = NbdUri.parse(member);
         } catch (IllegalArgumentException e) {
-            throw new MemberOpenException(member, MemberOpenException.Reason.NOT_A_DEVICE, e.getMessage());
+            throw new MemberOpenException(member, MemberOpenException.Reason.INVALID_NAME, e.getMessage());
         }
         NbdClient client;
         try {
@@ -43,6 +45,22 @@ public final class NbdMemberProvider implements MemberDeviceProvider {
             throw new MemberOpenException(uri.toString(), MemberOpenException.Reason.PERMISSION_DENIED,
                     "the server exports it read-only");
         }
-        return new NbdMemberDevice(client, readOnly);
+        List<NbdClient> clients = new ArrayList<>(List.of(client));
+        // more connections only where the server promises that a flush on one covers writes done on all
+        int wanted = client.export().canMultiConn() ? RemoteMemberSettings.connections() : 1;
+        try {
+            while (clients.size() < wanted) {
+                NbdClient more = NbdClient.connect(uri, RemoteMemberSettings.current());
+                clients.add(more);
+                if (more.export().size() != client.export().size()) {
+                    throw new IOException("its connections see different sizes (" + client.export().size() + ", "
+                            + more.export().size() + ")");
+                }
+            }
+        } catch (IOException e) {
+            clients.forEach(NbdClient::close);
+            throw new MemberOpenException(uri.toString(), MemberOpenException.Reason.UNREACHABLE, e.getMessage(), e);
+        }
+        return new NbdMemberDevice(clients, readOnly);
     }
 }

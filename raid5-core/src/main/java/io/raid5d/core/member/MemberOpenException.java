@@ -12,6 +12,8 @@ public final class MemberOpenException extends Exception {
         PERMISSION_DENIED("permission denied"),
         BUSY("busy"),
         IO_ERROR("I/O error"),
+        /** A name that cannot name a member (a malformed URI). */
+        INVALID_NAME("not a valid member name"),
         /** A remote member's server could not be reached, or would not serve the export. */
         UNREACHABLE("cannot be reached");
 
