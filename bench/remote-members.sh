@@ -5,16 +5,18 @@
 # as bench/fio-compare.sh) against raid5d's export both times; prints MiB/s or IOPS, the ratio,
 # and raid5d's CPU seconds per GiB. Bounded; removes every namespace, link and process it made.
 #
-# Usage: bench/remote-members.sh [--member-size 512M] [--runtime 8] [--warmup 10]  (the client path needs its JIT warm-up)
+# Usage: bench/remote-members.sh [--member-size 512M] [--runtime 8] [--warmup 10] [--raid5d-opts "..."]
+#        (the client path needs its JIT warm-up; --raid5d-opts e.g. "--member-connections 1")
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-member_size=512M; runtime=8; warmup=10
+member_size=512M; runtime=8; warmup=10; raid5d_opts=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --member-size) member_size="$2"; shift 2 ;;
         --runtime) runtime="$2"; shift 2 ;;
         --warmup) warmup="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --raid5d-opts) raid5d_opts="$2"; shift 2 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "remote-members: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -45,7 +47,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_set() { # label members
     local label="$1" members="$2" pid
-    "$home/bin/raid5d" --listen "127.0.0.1:$port" --control "$work/$label.sock" --array "bench=$members" \
+    # shellcheck disable=SC2086
+    "$home/bin/raid5d" --listen "127.0.0.1:$port" --control "$work/$label.sock" $raid5d_opts --array "bench=$members" \
         >"$work/raid5d-$label.log" 2>&1 &
     pid=$!
     pids+=("$pid")

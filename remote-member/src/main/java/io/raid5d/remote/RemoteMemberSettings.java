@@ -6,11 +6,11 @@ import java.util.Objects;
 /**
  * The NBD client settings every remote member is opened with, and how many connections a member
  * may use when its server offers multi-conn: set once by the daemon from its options before any
- * array is assembled, read by each open. Defaults: {@link ClientSettings#defaults()}, 2 connections.
+ * array is assembled, read by each open. Defaults: {@link ClientSettings#defaults()}, 1 connection.
  */
 public final class RemoteMemberSettings {
     private static volatile ClientSettings current = ClientSettings.defaults();
-    private static volatile int connections = 2;
+    private static volatile int connections = 1;
 
     /** Connections per remote member whose server says it can serve several consistently (NBD_FLAG_CAN_MULTI_CONN). */
     public static int connections() {

@@ -88,8 +88,10 @@ class NbdMemberDeviceTest {
 
     @Test
     void severalConnectionsOnlyWhereTheServerOffersMultiConn(@TempDir Path dir) throws Exception {
+        assertEquals(1, RemoteMemberSettings.connections(), "the default");
+        RemoteMemberSettings.setConnections(3);
         try (NbdMemberDevice dev = (NbdMemberDevice) MemberDevices.open(nbdkit(dir, "memory", "8M"), false)) {
-            assertEquals(RemoteMemberSettings.connections(), dev.connections());
+            assertEquals(3, dev.connections());
             // writes spread over both connections, then one flush, then reads on both see them all
             for (int i = 0; i < 32; i++) {
                 dev.write(i * 4096L, ByteBuffer.wrap(random(4096, i)));
@@ -104,6 +106,8 @@ class NbdMemberDeviceTest {
         try (NbdMemberDevice dev = (NbdMemberDevice) MemberDevices.open(
                 nbdkit(dir, "--filter=multi-conn", "memory", "8M", "multi-conn-mode=disable"), false)) {
             assertEquals(1, dev.connections());
+        } finally {
+            RemoteMemberSettings.setConnections(1);
         }
     }
 
