@@ -46,6 +46,8 @@ public final class RemoteMemberWatch {
     private final Map<String, Set<String>> known = new HashMap<>();
     /** Next attempt (System.nanoTime) and current backoff, by "array name"; absent = try now. */
     private final Map<String, long[]> backoff = new HashMap<>();
+    /** What was last logged of each "array name" that is not back yet: said again only when it changes. */
+    private final Map<String, String> lastSaid = new HashMap<>();
     /** Members already said to wait for an admin (said once until something changes). */
     private final Set<String> waiting = new java.util.HashSet<>();
 
@@ -101,23 +103,29 @@ public final class RemoteMemberWatch {
         if (b != null && now - b[0] < 0) {
             return false;
         }
-        String why = reachableAndOurs(w, role, member);
-        if (why != null) {
+        Probe probe = probe(role, member);
+        if (!probe.usable()) {
             long delay = b == null ? FIRST_BACKOFF_MILLIS : Math.min(MAX_BACKOFF_MILLIS, b[1] * 2);
             backoff.put(key, new long[] {now + delay * 1_000_000L, delay});
-            if (b == null) {
-                LOG.info("array " + w.name() + ": remote member " + member + " is still away (" + why
-                        + "); trying again with a backoff up to " + MAX_BACKOFF_MILLIS / 1000 + " s");
+            String said = probe.answered()
+                    ? "array " + w.name() + ": remote member " + member + " answers but is not taken back: " + probe.why()
+                    : "array " + w.name() + ": remote member " + member + " is still away (" + probe.why()
+                            + "); trying again with a backoff up to " + MAX_BACKOFF_MILLIS / 1000 + " s";
+            if (!said.equals(lastSaid.put(key, said))) { // said when it changes, not at every try
+                LOG.info(said);
             }
             return false;
         }
+        lastSaid.remove(key);
         backoff.remove(key);
         if (!autoReAdd.get()) {
+            waitLong(key, now);
             sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again; POLICY action=incremental:"
                     + " re-add it with 'raid5 re-add " + w.name() + " " + member + "'");
             return false;
         }
         if (w.engine().bitmapLocation().equals("none")) {
+            waitLong(key, now);
             sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again but is not re-added"
                     + " automatically: the array has no write-intent bitmap, so it would need a full rebuild;"
                     + " 'raid5 add " + w.name() + " " + member + "' does that");
@@ -133,6 +141,7 @@ public final class RemoteMemberWatch {
                     + " (only the chunks written while it was away are copied)");
             return true;
         } catch (ArrayOperationException e) {
+            waitLong(key, now);
             sayOnce(key, "array " + w.name() + ": remote member " + member + " answers again but waits for an admin: "
                     + e.getMessage());
             return false;
@@ -143,22 +152,32 @@ public final class RemoteMemberWatch {
         }
     }
 
-    /** Null when {@code member} answers and its superblock claims {@code role}; else why not. */
-    private static String reachableAndOurs(Watched w, int role, String member) {
+    /** What a try found: whether the server answered, and whether the export can take {@code role} back (else why not). */
+    private record Probe(boolean answered, boolean usable, String why) {}
+
+    private static Probe probe(int role, String member) {
         try (MemberDevice dev = MemberDevices.openForInspection(member)) {
-            Superblock own = SuperblockIo.read(dev);
+            Superblock own;
+            try {
+                own = SuperblockIo.read(dev);
+            } catch (SuperblockException e) {
+                return new Probe(true, false, "its superblock is not usable: " + e.getMessage());
+            }
             // the array's identity (set UUID, events against the bitmap) is checked by the engine's re-add
             if (own.role() != role) {
-                return "its superblock says role " + own.role() + ", not the missing role " + role;
+                return new Probe(true, false, "its superblock says role " + own.role() + ", not the missing role " + role);
             }
-            return null;
+            return new Probe(true, true, "");
         } catch (MemberOpenException e) {
-            return e.getMessage();
-        } catch (SuperblockException e) {
-            return "no md superblock on it: " + e.getMessage();
+            return new Probe(false, false, e.getMessage());
         } catch (IOException | RuntimeException e) {
-            return member + ": " + e.getMessage();
+            return new Probe(true, false, member + ": " + e.getMessage());
         }
+    }
+
+    /** An answering member that is not re-added now is looked at again only after the longest backoff. */
+    private void waitLong(String key, long now) {
+        backoff.put(key, new long[] {now + MAX_BACKOFF_MILLIS * 1_000_000L, MAX_BACKOFF_MILLIS});
     }
 
     private void sayOnce(String key, String message) {

@@ -97,6 +97,75 @@ class RemoteMembersIT {
     }
 
     /**
+     * The array host reboots while a member host is down: raid5d starts from its config
+     * (ARRAY devices= four nbd:// URIs), waits MEMBER_WAIT, starts degraded without the host, and
+     * serves writes. The host comes back with a disk that shrank: not taken back, said with the
+     * reason, nothing written. It comes back with its own disk: re-added by itself, only the chunks
+     * written meanwhile copied, every byte right.
+     */
+    @Test
+    void anArrayHostRebootingWithAMemberHostDownComesUpDegradedAndHeals(@TempDir Path dir) throws Exception {
+        try (MemberHosts hosts = MemberHosts.start(dir, 4, MEMBER_BYTES)) {
+            List<String> create = new ArrayList<>(List.of("create", "--raid-devices", "4", "--chunk", "64K", "--bitmap-chunk", "1M",
+                    "--assume-clean", "--name", "boot"));
+            create.addAll(hosts.uris());
+            Cmd.raid5(create.toArray(String[]::new)).requireOk();
+            Path conf = ServiceConfig.write(dir, "MEMBER_WAIT 2", "ARRAY boot devices=" + String.join(",", hosts.uris()));
+            byte[] data = new byte[24 << 20];
+            new Random(17).nextBytes(data);
+            Path in = dir.resolve("boot.bin");
+            Files.write(in, data);
+            try (DaemonProcess d = ServiceConfig.start(dir, conf, java.util.Map.of())) {
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("boot")).requireOk();
+                assertEquals(0, d.stop(), d.log());
+            }
+            hosts.killServer(2);
+            try (DaemonProcess d = ServiceConfig.start(dir, conf, java.util.Map.of())) {
+                d.awaitLog(Pattern.compile("only 3 of its 4 members are there after 2 s"), 30);
+                String detail = d.raid5("detail", "boot").requireOk().out();
+                assertTrue(detail.contains("degraded") || detail.contains("removed") || detail.contains("missing"), detail);
+                Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", d.uri("boot"), "-c", "write -P 0x5e 4M 2M", "-c", "flush")
+                        .requireOk();
+                java.util.Arrays.fill(data, 4 << 20, 6 << 20, (byte) 0x5e);
+                d.awaitLog(Pattern.compile("remote member " + Pattern.quote(hosts.uri(2)) + " is still away"), 30);
+
+                // back with a disk that shrank: refused, nothing written to it
+                Path saved = dir.resolve("host2.saved");
+                Files.copy(hosts.file(2), saved);
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(hosts.file(2).toFile(), "rw")) {
+                    f.setLength(16L << 20);
+                }
+                hosts.startServer(2);
+                d.awaitLog(Pattern.compile("remote member " + Pattern.quote(hosts.uri(2)) + " answers but is not taken back: .*truncated device"), 90);
+                hosts.killServer(2);
+                Files.copy(saved, hosts.file(2), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+                // back with its own disk: re-added through the bitmap
+                hosts.startServer(2);
+                d.awaitLog(Pattern.compile("remote member " + Pattern.quote(hosts.uri(2)) + " answers again: re-added"), 90);
+                long counted = recoveredAfter(d, 0);
+                System.out.printf("member host back after the array host's reboot: %d of %d member sectors copied%n",
+                        counted, MEMBER_BYTES / 512);
+                assertTrue(counted > 0 && counted <= 4 * 2048, "copied " + counted + " sectors:\n" + d.log());
+                Path out = dir.resolve("boot.out");
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("boot"), out.toString()).requireOk();
+                assertEquals(sha256Of(dir, data), sha256Prefix(dir, out, data.length));
+                assertEquals(0, d.stop(), d.log());
+            }
+            List<String> check = new ArrayList<>(List.of("check", "--offline"));
+            check.addAll(hosts.uris());
+            String checked = Cmd.raid5(check.toArray(String[]::new)).requireOk().out();
+            assertTrue(checked.contains(" 0 mismatched sectors"), checked);
+        }
+    }
+
+    private static String sha256Of(Path dir, byte[] data) throws Exception {
+        Path f = dir.resolve("expected.bin");
+        Files.write(f, data);
+        return Members.sha256(f);
+    }
+
+    /**
      * Mutual TLS on both sides: the members are nbds:// exports of nbdkit --tls=require
      * --tls-verify-peer (raid5d shows its client certificate and checks theirs against the CA),
      * and raid5d serves the array with --tls-verify-peer; a member server whose certificate the
