@@ -51,6 +51,8 @@ final class ArrayManager {
     private final EventBus events;
     private final MeterRegistry meters;
     private final Map<String, RunningArray> arrays = new TreeMap<>(); // guarded by this
+    /** Members of each array the admin failed or removed, by canonical name: the remote-member watch leaves them be. Guarded by this. */
+    private final Map<String, java.util.Set<String>> adminHeld = new TreeMap<>();
     /** Remote members each array was given or configured with, present or not. Guarded by this. */
     private final Map<String, java.util.Set<String>> remoteMembers = new TreeMap<>();
     private volatile boolean forceAssemble; // --force-assemble: start dirty degraded arrays
@@ -239,8 +241,19 @@ final class ArrayManager {
     synchronized List<RemoteMemberWatch.Watched> watched() {
         List<RemoteMemberWatch.Watched> out = new ArrayList<>();
         arrays.forEach((name, a) -> out.add(new RemoteMemberWatch.Watched(name, a.engine(),
-                java.util.Set.copyOf(remoteMembers.getOrDefault(name, java.util.Set.of())))));
+                java.util.Set.copyOf(remoteMembers.getOrDefault(name, java.util.Set.of())),
+                java.util.Set.copyOf(adminHeld.getOrDefault(name, java.util.Set.of())))));
         return out;
+    }
+
+    /** The admin failed or removed {@code member} of {@code array} ({@code held}), or added or re-added it. */
+    synchronized void heldByAdmin(String array, String member, boolean held) {
+        String name = MemberDevices.canonicalName(member);
+        if (held) {
+            adminHeld.computeIfAbsent(array, k -> new java.util.HashSet<>()).add(name);
+        } else if (adminHeld.containsKey(array)) {
+            adminHeld.get(array).remove(name);
+        }
     }
 
     /** POLICY action=re-add: members that were only absent come back by themselves. */
@@ -258,6 +271,7 @@ final class ArrayManager {
         exports.remove(name);
         arrays.remove(name);
         remoteMembers.remove(name);
+        adminHeld.remove(name);
         try {
             running.engine().close();
         } finally {

@@ -58,10 +58,24 @@ final class ControlVerbs {
             out.addAll(configured.applySettings(a.name()));
             return out;
         });
-        server.register("fail", args -> memberVerb("fail", args, (c, m) -> c.fail(m)));
-        server.register("remove", args -> memberVerb("remove", args, (c, m) -> c.remove(m)));
-        server.register("add", args -> memberVerb("add", args, (c, m) -> c.add(m)));
-        server.register("re-add", args -> memberVerb("re-add", args, (c, m) -> c.reAdd(m)));
+        // a member the admin fails or removes is the admin's: the remote-member watch leaves it alone until
+        // the admin adds or re-adds it
+        server.register("fail", args -> memberVerb("fail", args, (c, m) -> {
+            manager.heldByAdmin(args.get(0), m, true);
+            c.fail(m);
+        }));
+        server.register("remove", args -> memberVerb("remove", args, (c, m) -> {
+            manager.heldByAdmin(args.get(0), m, true);
+            c.remove(m);
+        }));
+        server.register("add", args -> memberVerb("add", args, (c, m) -> {
+            manager.heldByAdmin(args.get(0), m, false);
+            c.add(m);
+        }));
+        server.register("re-add", args -> memberVerb("re-add", args, (c, m) -> {
+            manager.heldByAdmin(args.get(0), m, false);
+            c.reAdd(m);
+        }));
         server.register("check", args -> {
             String name = onlyName(args);
             manager.running(name).control().check();

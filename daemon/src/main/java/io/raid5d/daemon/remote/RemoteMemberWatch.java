@@ -37,8 +37,12 @@ public final class RemoteMemberWatch {
     static final long FIRST_BACKOFF_MILLIS = 1000;
     static final long MAX_BACKOFF_MILLIS = 30_000;
 
-    /** A running array as the watch sees it: its name, engine, and the remote members it may have (given or configured). */
-    public record Watched(String name, ManagedArray engine, Set<String> remoteNames) {}
+    /**
+     * A running array as the watch sees it: its name, engine, the remote members it may have
+     * (given or configured), and those the admin failed or removed (left alone until the admin
+     * adds or re-adds them: a member pulled on purpose is not put back behind the admin's back).
+     */
+    public record Watched(String name, ManagedArray engine, Set<String> remoteNames, Set<String> heldByAdmin) {}
 
     private final Supplier<List<Watched>> arrays;
     private final Supplier<Boolean> autoReAdd;
@@ -76,17 +80,22 @@ public final class RemoteMemberWatch {
                 names.add(d);
             }
         }
+        names.removeIf(n -> w.heldByAdmin().contains(MemberDevices.canonicalName(n)) && !h.devices().contains(n));
         if (h.failed() || h.rebuildRunning()) {
             return; // nothing to do for a failed array; one rebuild at a time
         }
         for (int role = 0; role < h.slots().size(); role++) {
             MemberSet.Slot slot = h.slots().get(role);
-            if (slot == MemberSet.Slot.FAULTY && !MemberDevices.isPath(h.devices().get(role))) {
+            if (slot == MemberSet.Slot.FAULTY && !MemberDevices.isPath(h.devices().get(role))
+                    && !w.heldByAdmin().contains(MemberDevices.canonicalName(h.devices().get(role)))) {
                 tryBack(w, role, h.devices().get(role), true);
                 return;
             }
             if (slot == MemberSet.Slot.MISSING) {
                 for (String candidate : names) {
+                    if (w.heldByAdmin().contains(MemberDevices.canonicalName(candidate))) {
+                        continue;
+                    }
                     if (!h.devices().contains(candidate) && tryBack(w, role, candidate, false)) {
                         return;
                     }

@@ -65,10 +65,14 @@ class NbdTlsIT {
                 "--tls-key", certs.resolve("server-key.pem").toString(),
                 "--tls-verify-peer", certs.resolve("ca-cert.pem").toString(), "--array", Members.arrayArg("mtls", members))) {
             String uri = "nbds://127.0.0.1:" + d.port() + "/mtls?tls-certificates=";
-            Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", "-c", "write -P 0x3c 0 1M", uri + withCert).requireOk();
-            String read = Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", "-r", "-c", "read -P 0x3c 0 1M", uri + withCert)
-                    .requireOk().out();
-            assertTrue(!read.contains("fail"), read);
+            byte[] data = new byte[1 << 20];
+            new Random(8).nextBytes(data);
+            Path in = dir.resolve("mtls.bin");
+            Files.write(in, data);
+            Cmd.run(Duration.ofMinutes(1), "nbdcopy", "--flush", in.toString(), uri + withCert).requireOk();
+            Path out = dir.resolve("mtls.out");
+            Cmd.run(Duration.ofMinutes(1), "nbdcopy", uri + withCert, out.toString()).requireOk();
+            assertEquals(Members.sha256(in), sha256Prefix(dir, Files.readAllBytes(out), data.length));
             Cmd.Result noCert = Cmd.run(Duration.ofMinutes(1), "nbdinfo", uri + certs.resolve("client"));
             assertNotEquals(0, noCert.exit(), "a client with no certificate got in: " + noCert.out());
             Cmd.Result plain = Cmd.run(Duration.ofMinutes(1), "nbdinfo", d.uri("mtls"));

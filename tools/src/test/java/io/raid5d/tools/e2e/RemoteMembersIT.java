@@ -169,7 +169,8 @@ class RemoteMembersIT {
      * Mutual TLS on both sides: the members are nbds:// exports of nbdkit --tls=require
      * --tls-verify-peer (raid5d shows its client certificate and checks theirs against the CA),
      * and raid5d serves the array with --tls-verify-peer; a member server whose certificate the
-     * CA did not sign is refused by name.
+     * CA did not sign is refused by name. The admin's fail, remove and re-add by URI, with the
+     * remote-member watch keeping its hands off a member the admin pulled.
      */
     @Test
     void membersOverMutualTlsAndAnArrayServedOverMutualTls(@TempDir Path dir) throws Exception {
@@ -209,6 +210,19 @@ class RemoteMembersIT {
                 Cmd.run(Duration.ofMinutes(2), "nbdcopy", export, out.toString()).requireOk();
                 assertEquals(Members.sha256(in), sha256Prefix(dir, out, data.length));
                 assertTrue(Cmd.run(Duration.ofMinutes(1), "nbdinfo", d.uri("sec")).exit() != 0, "plaintext client refused");
+                // the admin's verbs by URI; a member the admin pulled is not put back by the watch behind the admin's back
+                d.raid5("fail", "sec", uris.get(1)).requireOk();
+                Thread.sleep(3000);
+                assertTrue(d.raid5("detail", "sec").requireOk().out().contains("faulty"), "still faulty: the admin failed it");
+                d.raid5("remove", "sec", uris.get(1)).requireOk();
+                Thread.sleep(3000);
+                String removed = d.raid5("detail", "sec").requireOk().out();
+                assertTrue(!removed.contains("127.0.0.1:" + uris.get(1).split(":")[2].split("/")[0] + "/"), removed);
+                d.raid5("re-add", "sec", uris.get(1)).requireOk();
+                d.awaitLog(Pattern.compile("recovery finished"), 60);
+                assertTrue(!d.log().contains("answers again: re-added"), "the watch did not act:\n" + d.log());
+                Cmd.run(Duration.ofMinutes(2), "nbdcopy", export, out.toString()).requireOk();
+                assertEquals(Members.sha256(in), sha256Prefix(dir, out, data.length));
                 assertEquals(0, d.stop(), d.log());
             }
             // a member server with a certificate from another CA: refused before any byte of the array moves
