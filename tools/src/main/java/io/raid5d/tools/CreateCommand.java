@@ -36,6 +36,10 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--raid-devices"}, required = true, paramLabel = "N", description = "number of members (at least 3)")
     int raidDevices;
 
+    @Option(names = {"-x", "--spare-devices"}, paramLabel = "K",
+            description = "the last K devices named become spares (role spare), rebuilt into the first member that fails (default: 0)")
+    int spareDevices;
+
     @Option(names = {"-c", "--chunk"}, paramLabel = "SIZE", description = "chunk size (default: ${DEFAULT-VALUE}; plain numbers are KiB)")
     String chunk = "512K";
 
@@ -73,8 +77,12 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (members.size() != raidDevices) {
-            throw new IllegalArgumentException("--raid-devices " + raidDevices + " but " + members.size() + " members were named");
+        if (spareDevices < 0) {
+            throw new IllegalArgumentException("--spare-devices wants 0 or more, got " + spareDevices);
+        }
+        if (members.size() != raidDevices + spareDevices) {
+            throw new IllegalArgumentException("--raid-devices " + raidDevices + (spareDevices > 0 ? " and --spare-devices "
+                    + spareDevices : "") + " but " + members.size() + " devices were named");
         }
         NewArrayPlan.BitmapKind bitmapKind = switch (bitmap) {
             case "internal" -> NewArrayPlan.BitmapKind.INTERNAL;
@@ -131,8 +139,13 @@ final class CreateCommand implements Callable<Integer> {
             if (uuid != null) {
                 request.setUuid(MdUuid.parse(uuid));
             }
-            for (MemberDevice d : devices) {
-                request.member(d.path(), d.sizeBytes());
+            for (int i = 0; i < devices.size(); i++) {
+                MemberDevice d = devices.get(i);
+                if (i < raidDevices) {
+                    request.member(d.path(), d.sizeBytes());
+                } else {
+                    request.spare(d.path(), d.sizeBytes()); // mdadm -x: the last K named
+                }
             }
             NewArrayPlan plan = NewArrayPlan.plan(request);
             plan.warnings().forEach(w -> spec.commandLine().getErr().println("raid5: warning: " + w));
@@ -141,8 +154,9 @@ final class CreateCommand implements Callable<Integer> {
                 FileBitmapStore.create(bitmapFile, plan.bitmapSuperblock(), !clean).close();
             }
             plan.writeTo(devices);
-            spec.commandLine().getOut().printf("raid5: array %s created: %d members, %dK chunk, %s, %d bytes, UUID %s%s%n",
-                    plan.setName(), raidDevices, chunkBytes / 1024, parsedLayout.mdName(), plan.arrayBytes(),
+            spec.commandLine().getOut().printf("raid5: array %s created: %d members%s, %dK chunk, %s, %d bytes, UUID %s%s%n",
+                    plan.setName(), raidDevices, spareDevices > 0 ? " + " + spareDevices + " spare" + (spareDevices > 1 ? "s" : "") : "",
+                    chunkBytes / 1024, parsedLayout.mdName(), plan.arrayBytes(),
                     MdUuid.format(plan.setUuid()), clean ? "" : " (parity is built by a resync when it is first assembled)");
             if (bitmapFile != null) {
                 spec.commandLine().getOut().printf("raid5: bitmap file %s; give it at assembly: raid5d --array %s=... --bitmap %s=%s%n",

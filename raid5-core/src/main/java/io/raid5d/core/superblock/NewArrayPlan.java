@@ -70,6 +70,7 @@ public final class NewArrayPlan {
         private long chunkBytes = DEFAULT_CHUNK_BYTES;
         private Layout layout = Layout.LEFT_SYMMETRIC;
         private final List<Member> members = new ArrayList<>();
+        private final List<Member> spares = new ArrayList<>();
         private long requestedSizeBytes;
         private BitmapKind bitmap = BitmapKind.INTERNAL;
         private long bitmapChunkBytes;
@@ -108,6 +109,15 @@ public final class NewArrayPlan {
 
         public Request layout(Layout layout) {
             this.layout = layout;
+            return this;
+        }
+
+        /**
+         * Adds a spare (mdadm's {@code --spare-devices}): after the members, with the next
+         * dev_number and no role (0xffff), waiting to replace the first member that fails.
+         */
+        public Request spare(String label, long sizeBytes) {
+            spares.add(new Member(label, sizeBytes));
             return this;
         }
 
@@ -185,9 +195,11 @@ public final class NewArrayPlan {
             throw new IllegalArgumentException("a RAID-5 array needs at least " + MIN_RAID_DISKS
                     + " members, got " + n);
         }
-        int maxDev = maxDevFor(n);
+        int devices = n + r.spares.size();
+        int maxDev = maxDevFor(devices);
         if (maxDev > Superblock.MAX_DEVS) {
-            throw new IllegalArgumentException("at most " + Superblock.MAX_DEVS + " members fit in a v1.2 superblock, got " + n);
+            throw new IllegalArgumentException("at most " + Superblock.MAX_DEVS + " devices fit in a v1.2 superblock, got "
+                    + devices);
         }
         if (r.members.size() != n) {
             throw new IllegalArgumentException("raid devices is " + n + " but " + r.members.size()
@@ -257,6 +269,13 @@ public final class NewArrayPlan {
             throw new IllegalArgumentException("requested size " + r.requestedSizeBytes
                     + " bytes is smaller than one chunk (" + chunk + " bytes)");
         }
+        for (Member spare : r.spares) {
+            long free = spare.sizeBytes() / 512 - dataOffset;
+            if (free < size) {
+                throw new IllegalArgumentException("spare " + spare.label() + " is too small: " + spare.sizeBytes()
+                        + " bytes, but a member of this array needs " + (dataOffset + size) * 512);
+            }
+        }
         List<String> warnings = new ArrayList<>();
         if (r.requestedSizeBytes == 0 && maxFree > minFree + minFree / 100) {
             warnings.add("largest member (" + largest + ") exceeds the size used (" + size * 512
@@ -298,8 +317,10 @@ public final class NewArrayPlan {
         }
 
         long ctime = MdTimestamp.fromSeconds((r.createdAt != null ? r.createdAt : Instant.now()).getEpochSecond());
-        List<Superblock> sbs = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+        List<Member> all = new ArrayList<>(r.members);
+        all.addAll(r.spares);
+        List<Superblock> sbs = new ArrayList<>(devices);
+        for (int i = 0; i < devices; i++) {
             Superblock sb = new Superblock();
             sb.setFeatureMap(featureMap);
             sb.setSetUuid(setUuid);
@@ -312,7 +333,7 @@ public final class NewArrayPlan {
             sb.setRaidDisks(n);
             sb.setBitmapOffset(bitmapOffset);
             sb.setDataOffset(dataOffset);
-            sb.setDataSize(devSectors[i] - dataOffset);
+            sb.setDataSize(all.get(i).sizeBytes() / 512 - dataOffset);
             sb.setSuperOffset(Superblock.V12_SUPER_OFFSET);
             sb.setRecoveryOffset(0);
             sb.setDevNumber(i);
@@ -323,7 +344,7 @@ public final class NewArrayPlan {
             sb.setEvents(0);
             sb.setResyncOffset(r.assumeClean ? Superblock.RESYNC_DONE : 0);
             int[] roles = new int[maxDev];
-            Arrays.fill(roles, Superblock.ROLE_SPARE);
+            Arrays.fill(roles, Superblock.ROLE_SPARE); // the spares' dev_numbers n.. keep 0xffff: spare
             for (int role = 0; role < n; role++) {
                 roles[role] = role;
             }
@@ -478,7 +499,7 @@ public final class NewArrayPlan {
 
     // ---- results -------------------------------------------------------------------------------
 
-    /** The superblocks, index = role = dev_number; copies. */
+    /** The superblocks, index = dev_number (= role for the members, then the spares); copies. */
     public List<Superblock> superblocks() {
         List<Superblock> out = new ArrayList<>(superblocks.size());
         for (Superblock sb : superblocks) {
@@ -492,7 +513,12 @@ public final class NewArrayPlan {
     }
 
     public int raidDisks() {
-        return superblocks.size();
+        return superblocks.get(0).getRaidDisks();
+    }
+
+    /** Spares planned after the members. */
+    public int spares() {
+        return superblocks.size() - raidDisks();
     }
 
     public byte[] setUuid() {
@@ -564,8 +590,9 @@ public final class NewArrayPlan {
     }
 
     /**
-     * Writes the planned superblocks (and internal bitmaps) to the members, role i to
-     * {@code members.get(i)}, then syncs each. A bitmap file is not written here.
+     * Writes the planned superblocks (and internal bitmaps) to the devices, dev_number i to
+     * {@code members.get(i)} (the members in role order, then the spares), then syncs each. A
+     * bitmap file is not written here.
      */
     public void writeTo(List<? extends MemberDevice> members) throws IOException {
         if (members.size() != superblocks.size()) {

@@ -39,6 +39,26 @@ class NewArrayPlanTest {
         return assertThrows(IllegalArgumentException.class, () -> NewArrayPlan.plan(r)).getMessage();
     }
 
+    /** mdadm's -x: spares get the dev_numbers after the members, role 0xffff, room for them in max_dev, and the same size. */
+    @Test
+    void sparesComeAfterTheMembersWithoutARole() {
+        NewArrayPlan plan = NewArrayPlan.plan(request(3, 64 * MIB).spare("s0", 64 * MIB).spare("s1", 80 * MIB));
+        assertEquals(3, plan.raidDisks());
+        assertEquals(2, plan.spares());
+        List<Superblock> sbs = plan.superblocks();
+        assertEquals(5, sbs.size());
+        for (int i = 0; i < 5; i++) {
+            Superblock sb = sbs.get(i);
+            assertEquals(i, sb.getDevNumber());
+            assertEquals(3, sb.getRaidDisks());
+            assertEquals(sbs.get(0).getSize(), sb.getSize(), "every device carries the array's member size");
+            assertEquals(i < 3 ? i : Superblock.ROLE_SPARE, sb.roleOf(i), "dev " + i);
+            assertTrue(sb.getDevRoles().length >= 5);
+        }
+        assertEquals(80 * MIB / 512 - sbs.get(4).getDataOffset(), sbs.get(4).getDataSize(), "its own data size");
+        assertTrue(planError(request(3, 64 * MIB).spare("small", 16 * MIB)).contains("spare small is too small"));
+    }
+
     @Test
     void dataOffsetFollowsMdadm() {
         // fixtures: 16 MiB / 64K chunk and 8 MiB / 16K chunk members got 2048 sectors

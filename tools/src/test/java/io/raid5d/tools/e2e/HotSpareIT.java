@@ -71,10 +71,53 @@ class HotSpareIT {
         assertTrue(examine.contains("Device Role : Active device 1"), examine);
     }
 
+    /**
+     * mdadm's create -x: {@code raid5 create --spare-devices 1} makes the last device a spare at
+     * creation (mdadm --examine says "spare"), assembly holds it idle, and it replaces the first
+     * member that fails.
+     */
+    @Test
+    void createWithASpareDeviceHoldsItIdleUntilAMemberFails(@TempDir Path dir) throws Exception {
+        List<Path> devices = Members.paths(dir, "cx", 4);
+        String[] create = Members.pathArgs("create --raid-devices 3 --spare-devices 1 --chunk 64K --size 32M --name cx", devices);
+        String created = Cmd.raid5(create).requireOk().out();
+        assertTrue(created.contains("3 members + 1 spare"), created);
+        String examine = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(3).toString()).requireOk().out();
+        assertTrue(examine.contains("Device Role : spare"), examine);
+        assertTrue(examine.contains("Raid Devices : 3") && examine.contains(" - correct"), examine);
+        String member = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(0).toString()).requireOk().out();
+        assertTrue(member.contains("Device Role : Active device 0") && member.contains("Array State : AAA"), member);
+        String refused = Cmd.raid5(Members.pathArgs("create --raid-devices 3 --spare-devices 1 --size 32M --name cy",
+                devices.subList(0, 3))).err();
+        assertTrue(refused.contains("--raid-devices 3 and --spare-devices 1 but 3 devices were named"), refused);
+
+        byte[] data = new byte[16 << 20];
+        new Random(32).nextBytes(data);
+        Path in = dir.resolve("cx.bin");
+        Files.write(in, data);
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("cx", devices))) {
+            String detail = d.raid5("detail", "cx").requireOk().out();
+            assertTrue(detail.contains("Spare Devices : 1") && !detail.contains("degraded"), detail);
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("cx")).requireOk();
+            d.raid5("fail", "cx", devices.get(2).toString()).requireOk();
+            String healed = awaitDetail(d, "cx", s -> !s.contains("degraded") && s.contains("Spare Devices : 0"));
+            assertTrue(healed.matches("(?s).*\\s2\\s+2\\s+active sync\\s+" + java.util.regex.Pattern.quote(devices.get(3).toString()) + ".*"),
+                    healed);
+            Path out = dir.resolve("cx.out");
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("cx"), out.toString()).requireOk();
+            assertArrayEquals(data, Arrays.copyOf(Files.readAllBytes(out), data.length));
+            assertEquals(0, d.stop(), d.log());
+        }
+    }
+
     private static String awaitDetail(DaemonProcess d, java.util.function.Predicate<String> done) throws Exception {
+        return awaitDetail(d, "hs", done);
+    }
+
+    private static String awaitDetail(DaemonProcess d, String array, java.util.function.Predicate<String> done) throws Exception {
         String last = "";
         for (int i = 0; i < 600; i++) {
-            last = d.raid5("detail", "hs").requireOk().out();
+            last = d.raid5("detail", array).requireOk().out();
             if (done.test(last)) {
                 return last;
             }
