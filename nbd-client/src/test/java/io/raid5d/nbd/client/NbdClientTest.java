@@ -211,6 +211,17 @@ class NbdClientTest {
         }
     }
 
+    /** No downgrade: an nbds:// client facing a server that will not do TLS stops, it never carries on in clear. */
+    @Test
+    void anNbdsClientNeverFallsBackToPlaintext(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        try (RunningServer server = new RunningServer(new MutableExportRegistry().add(InMemoryExport.builder("disk", 1 << 20).build()))) {
+            IOException e = assertThrows(IOException.class, () -> NbdClient.connect(
+                    NbdUri.parse("nbds://127.0.0.1:" + server.address.getPort() + "/disk?tls-certificates=" + pki.dir), SETTINGS));
+            assertTrue(e.getMessage().contains("refused TLS"), e.getMessage());
+        }
+    }
+
     /** Our own server with --tls-verify-peer, and the client checking the server's name against its certificate. */
     @Test
     void mutualTlsWithOurServer(@TempDir Path dir) throws Exception {
