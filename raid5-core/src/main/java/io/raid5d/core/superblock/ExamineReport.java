@@ -46,16 +46,45 @@ public final class ExamineReport {
         if (sb.getDataOffset() != 0) {
             field(out, "Data Offset", sb.getDataOffset() + " sectors");
         }
+        boolean newOffset = sb.getNewOffset() != 0 && (sb.getFeatureMap() & Superblock.FEATURE_NEW_OFFSET) != 0;
+        if (newOffset) {
+            field(out, "New Offset", (sb.getDataOffset() + sb.getNewOffset()) + " sectors"); // absolute, as mdadm prints it
+        }
         field(out, "Super Offset", sb.getSuperOffset() + " sectors");
         if (sb.hasRecoveryOffset()) {
             field(out, "Recovery Offset", sb.getRecoveryOffset() + " sectors");
         }
-        unusedSpace(out, sb, deviceSectors, bitmap);
+        if (!newOffset) { // mdadm leaves it out while a new offset is pending
+            unusedSpace(out, sb, deviceSectors, bitmap);
+        }
         field(out, "State", sb.isClean() ? "clean" : "active");
         field(out, "Device UUID", MdUuid.format(sb.getDeviceUuid()));
         out.append('\n');
         if (sb.hasBitmap()) {
             field(out, "Internal Bitmap", sb.getBitmapOffset() + " sectors from superblock");
+        }
+        if (sb.reshapeActive()) {
+            field(out, "Reshape pos'n", (sb.getReshapePosition() / 2) + MdHumanSize.suffix(sb.getReshapePosition() << 9));
+            if (sb.getDeltaDisks() != 0) {
+                field(out, "Delta Devices", sb.getDeltaDisks() + " (" + (sb.getRaidDisks() - sb.getDeltaDisks()) + "->"
+                        + sb.getRaidDisks() + ")");
+            }
+            if (sb.getNewLevel() != sb.getLevel()) {
+                field(out, "New Level", sb.getNewLevel() == 5 ? "raid5" : "-unknown-");
+            }
+            if (sb.getNewLayoutCode() != sb.getLayout().mdCode()) {
+                String name;
+                try {
+                    name = io.raid5d.core.geometry.Layout.fromMdCode(sb.getNewLayoutCode()).mdName();
+                } catch (IllegalArgumentException e) {
+                    name = "-unknown-";
+                }
+                field(out, "New Layout", name);
+            }
+            if (sb.getNewChunkSectors() != sb.getChunkSectors()) {
+                field(out, "New Chunksize", (sb.getNewChunkSectors() / 2) + "K");
+            }
+            out.append('\n');
         }
         if (sb.getDevFlags() != 0) {
             StringBuilder flags = new StringBuilder();

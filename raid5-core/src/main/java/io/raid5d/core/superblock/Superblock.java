@@ -71,6 +71,14 @@ public final class Superblock {
     int chunkSectors;
     int raidDisks;
     int bitmapOffset;
+    // md's reshape fields (100..127): meaningful only with FEATURE_RESHAPE_ACTIVE (new_offset with
+    // FEATURE_NEW_OFFSET too); md leaves stale values there after a reshape, so the bits decide
+    int newLevel;
+    long reshapePosition;
+    int deltaDisks;
+    int newLayoutCode;
+    int newChunkSectors;
+    int newOffset;
     long dataOffset;
     long dataSize;
     long superOffset = V12_SUPER_OFFSET;
@@ -100,15 +108,17 @@ public final class Superblock {
      *     or values that are impossible or that raid5d cannot run
      */
     public static Superblock decode(ByteBuffer src) throws SuperblockException {
-        return SuperblockCodec.decode(src, true);
+        return SuperblockCodec.decode(src, true, false);
     }
 
     /**
-     * Like {@link #decode} but a checksum mismatch is not an error: {@link #getChecksum()} and
-     * {@link #getExpectedChecksum()} tell it. For examining damaged members only.
+     * Like {@link #decode} but a checksum mismatch is not an error ({@link #getChecksum()} and
+     * {@link #getExpectedChecksum()} tell it), and a member in the middle of md's reshape is
+     * accepted ({@link #reshapeActive()} tells it). For showing members and for protecting them
+     * from being overwritten, never for running them.
      */
     public static Superblock decodeLenient(ByteBuffer src) throws SuperblockException {
-        return SuperblockCodec.decode(src, false);
+        return SuperblockCodec.decode(src, false, true);
     }
 
     /**
@@ -132,6 +142,12 @@ public final class Superblock {
         c.chunkSectors = chunkSectors;
         c.raidDisks = raidDisks;
         c.bitmapOffset = bitmapOffset;
+        c.newLevel = newLevel;
+        c.reshapePosition = reshapePosition;
+        c.deltaDisks = deltaDisks;
+        c.newLayoutCode = newLayoutCode;
+        c.newChunkSectors = newChunkSectors;
+        c.newOffset = newOffset;
         c.dataOffset = dataOffset;
         c.dataSize = dataSize;
         c.superOffset = superOffset;
@@ -153,6 +169,21 @@ public final class Superblock {
     }
 
     // ---- derived views -------------------------------------------------------------------
+
+    /** md is reshaping this array (FEATURE_RESHAPE_ACTIVE): the reshape fields are valid. */
+    public boolean reshapeActive() {
+        return (featureMap & FEATURE_RESHAPE_ACTIVE) != 0;
+    }
+
+    /**
+     * Where this member's data starts in the new geometry: data_offset plus the signed new_offset
+     * when md says to honour it (RESHAPE_ACTIVE and NEW_OFFSET, as the kernel's super_1_load
+     * reads it), else data_offset.
+     */
+    public long newDataOffset() {
+        int both = FEATURE_RESHAPE_ACTIVE | FEATURE_NEW_OFFSET;
+        return (featureMap & both) == both ? dataOffset + newOffset : dataOffset;
+    }
 
     /** True when the whole array is known to be in sync (resync_offset is all ones). */
     public boolean isClean() {
@@ -455,6 +486,25 @@ public final class Superblock {
     }
 
     /** A copy of dev_roles (u16 values), indexed by dev_number. */
+    /** Level being reshaped to (with RESHAPE_ACTIVE). */
+    public int getNewLevel() { return newLevel; }
+    public void setNewLevel(int v) { newLevel = v; }
+    /** The next array sector the reshape works on: array sectors below it are in the new geometry (with RESHAPE_ACTIVE). */
+    public long getReshapePosition() { return reshapePosition; }
+    public void setReshapePosition(long v) { reshapePosition = v; }
+    /** New raid_disks minus old (raid_disks already holds the new count while reshaping). */
+    public int getDeltaDisks() { return deltaDisks; }
+    public void setDeltaDisks(int v) { deltaDisks = v; }
+    /** md's layout code being reshaped to, raw (it need not be one raid5d runs). */
+    public int getNewLayoutCode() { return newLayoutCode; }
+    public void setNewLayoutCode(int v) { newLayoutCode = v; }
+    /** Chunk being reshaped to, in sectors. */
+    public int getNewChunkSectors() { return newChunkSectors; }
+    public void setNewChunkSectors(int v) { newChunkSectors = v; }
+    /** Signed sectors to add to data_offset for the new geometry (with NEW_OFFSET). */
+    public int getNewOffset() { return newOffset; }
+    public void setNewOffset(int v) { newOffset = v; }
+
     public int[] getDevRoles() {
         return devRoles.clone();
     }
@@ -492,6 +542,8 @@ public final class Superblock {
         return featureMap == x.featureMap && Arrays.equals(setUuid, x.setUuid) && setName.equals(x.setName)
                 && ctime == x.ctime && level == x.level && layout == x.layout && size == x.size
                 && chunkSectors == x.chunkSectors && raidDisks == x.raidDisks && bitmapOffset == x.bitmapOffset
+                && newLevel == x.newLevel && reshapePosition == x.reshapePosition && deltaDisks == x.deltaDisks
+                && newLayoutCode == x.newLayoutCode && newChunkSectors == x.newChunkSectors && newOffset == x.newOffset
                 && dataOffset == x.dataOffset && dataSize == x.dataSize && superOffset == x.superOffset
                 && recoveryOffset == x.recoveryOffset && devNumber == x.devNumber
                 && cntCorrectedRead == x.cntCorrectedRead && Arrays.equals(deviceUuid, x.deviceUuid)

@@ -31,7 +31,13 @@ final class SuperblockCodec {
     }
 
 
-    static Superblock decode(ByteBuffer src, boolean verifyChecksum) throws SuperblockException {
+    /**
+     * @param verifyChecksum a wrong checksum is an error (else the report shows it)
+     * @param display        decoding to show or protect a member, not to run it: an unfinished
+     *                       reshape is accepted, since examine must show it and create must not
+     *                       overwrite such a member as if it were blank
+     */
+    static Superblock decode(ByteBuffer src, boolean verifyChecksum, boolean display) throws SuperblockException {
         if (src.remaining() < FIXED_SIZE) {
             throw new SuperblockException("superblock buffer too short: " + src.remaining() + " bytes, need "
                     + FIXED_SIZE);
@@ -71,6 +77,12 @@ final class SuperblockCodec {
         sb.chunkSectors = b.getInt(88);
         sb.raidDisks = b.getInt(92);
         sb.bitmapOffset = b.getInt(96);
+        sb.newLevel = b.getInt(100);
+        sb.reshapePosition = b.getLong(104);
+        sb.deltaDisks = b.getInt(112);
+        sb.newLayoutCode = b.getInt(116);
+        sb.newChunkSectors = b.getInt(120);
+        sb.newOffset = b.getInt(124);
         sb.dataOffset = b.getLong(128);
         sb.dataSize = b.getLong(136);
         sb.superOffset = b.getLong(144);
@@ -96,17 +108,24 @@ final class SuperblockCodec {
             throw new SuperblockException(String.format(
                     "bad superblock checksum: expected %08x found %08x", sb.expectedChecksum, sb.checksum));
         }
-        validate(sb, layoutCode);
+        validate(sb, layoutCode, display);
         return sb;
     }
 
-    private static void validate(Superblock sb, int layoutCode) throws SuperblockException {
+    private static void validate(Superblock sb, int layoutCode, boolean display) throws SuperblockException {
         int unknown = sb.featureMap & ~FEATURE_ALL;
         if (unknown != 0) {
             throw new SuperblockException(String.format("unknown feature bits 0x%x in feature_map 0x%x",
                     unknown, sb.featureMap));
         }
-        if ((sb.featureMap & FEATURE_UNSUPPORTED) != 0) {
+        int reshapeBits = FEATURE_RESHAPE_ACTIVE | FEATURE_RESHAPE_BACKWARDS | FEATURE_NEW_OFFSET;
+        int unsupported = sb.featureMap & FEATURE_UNSUPPORTED & (display ? ~reshapeBits : ~0);
+        if (unsupported != 0 && !display && (unsupported & reshapeBits) != 0 && sb.reshapeActive()) {
+            throw new SuperblockException(String.format("the array is in the middle of a reshape (%d->%d members, at array"
+                    + " sector %d): raid5d cannot run it until the reshape is finished; let the kernel's md finish it"
+                    + " (mdadm --assemble)", sb.raidDisks - sb.deltaDisks, sb.raidDisks, sb.reshapePosition));
+        }
+        if (unsupported != 0) {
             throw new SuperblockException(String.format(
                     "feature_map 0x%x uses %s, which raid5d does not support", sb.featureMap,
                     unsupportedFeatureNames(sb.featureMap & FEATURE_UNSUPPORTED)));
@@ -197,6 +216,12 @@ final class SuperblockCodec {
         b.putInt(88, sb.chunkSectors);
         b.putInt(92, sb.raidDisks);
         b.putInt(96, sb.bitmapOffset);
+        b.putInt(100, sb.newLevel);
+        b.putLong(104, sb.reshapePosition);
+        b.putInt(112, sb.deltaDisks);
+        b.putInt(116, sb.newLayoutCode);
+        b.putInt(120, sb.newChunkSectors);
+        b.putInt(124, sb.newOffset);
         b.putLong(128, sb.dataOffset);
         b.putLong(136, sb.dataSize);
         b.putLong(144, sb.superOffset);

@@ -156,4 +156,55 @@ class MdadmRoundTripTest {
             closeAll(members);
         }
     }
+
+    /**
+     * A member in the middle of md's grow from 4 to 5 members, its superblock as the kernel writes
+     * it at a checkpoint (raid_disks already 5, delta_disks 1, reshape_position in array sectors,
+     * new_offset one new row of chunks below data_offset, RESHAPE_ACTIVE | NEW_OFFSET): mdadm and
+     * raid5d print the same examine report, and raid5d refuses to run it with the reason.
+     */
+    @Test
+    void aMemberMidReshapeIsShownAsMdadmShowsItAndNotRun() throws Exception {
+        NewArrayPlan.Request r = new NewArrayPlan.Request().name("grow").raidDisks(4).chunkBytes(64 * 1024)
+                .bitmap(NewArrayPlan.BitmapKind.INTERNAL).bitmapChunkBytes(MIB);
+        for (int i = 0; i < 4; i++) {
+            r.member("m" + i, 64 * MIB);
+        }
+        NewArrayPlan plan = NewArrayPlan.plan(r);
+        List<TestFileMember> members = createMembers(4, 64 * MIB);
+        try {
+            plan.writeTo(members);
+            TestFileMember dev = members.get(1);
+            Superblock sb = SuperblockIo.read(dev);
+            int chunk = sb.getChunkSectors();
+            sb.setFeatureMap(sb.getFeatureMap() | Superblock.FEATURE_RESHAPE_ACTIVE | Superblock.FEATURE_NEW_OFFSET);
+            sb.setRaidDisks(5);
+            sb.setDeltaDisks(1);
+            sb.setNewLevel(5);
+            sb.setNewLayoutCode(sb.getLayout().mdCode());
+            sb.setNewChunkSectors(chunk);
+            sb.setReshapePosition(37L * chunk * 4); // 37 new stripes done, aligned as the kernel requires
+            sb.setNewOffset(-chunk * 4);
+            sb.setEvents(sb.getEvents() + 7);
+            SuperblockIo.write(dev, sb);
+            dev.sync();
+
+            String mdadm = Commands.check("mdadm", "--examine", dev.path());
+            assertTrue(mdadm.contains("  Reshape pos'n : " + (37L * chunk * 4 / 2)), mdadm);
+            assertTrue(mdadm.contains("  Delta Devices : 1 (4->5)\n"), mdadm);
+            assertTrue(mdadm.contains("     New Offset : " + (sb.getDataOffset() - chunk * 4) + " sectors\n"), mdadm);
+            assertEquals(mdadm, examineOurs(dev));
+
+            Superblock shown = SuperblockIo.readForExamine(dev);
+            assertTrue(shown.reshapeActive());
+            assertEquals(sb.getDataOffset() - chunk * 4, shown.newDataOffset());
+            assertEquals(37L * chunk * 4, shown.getReshapePosition());
+            String refused = org.junit.jupiter.api.Assertions.assertThrows(SuperblockException.class,
+                    () -> SuperblockIo.read(dev)).getMessage();
+            assertTrue(refused.contains("in the middle of a reshape (4->5 members, at array sector " + 37L * chunk * 4 + ")"),
+                    refused);
+        } finally {
+            closeAll(members);
+        }
+    }
 }

@@ -69,6 +69,28 @@ class SuperblockCodecTest {
     }
 
     @Test
+    void theReshapeFieldsSitWhereMdPutsThemAndSurviveARoundTrip() throws Exception {
+        Superblock sb = sample();
+        sb.setNewLevel(5);
+        sb.setReshapePosition(0x0102030405L);
+        sb.setDeltaDisks(1);
+        sb.setNewLayoutCode(2);
+        sb.setNewChunkSectors(256);
+        sb.setNewOffset(-4096);
+        ByteBuffer bytes = sb.encode().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(5, bytes.getInt(100));
+        assertEquals(0x0102030405L, bytes.getLong(104));
+        assertEquals(1, bytes.getInt(112));
+        assertEquals(2, bytes.getInt(116));
+        assertEquals(256, bytes.getInt(120));
+        assertEquals(-4096, bytes.getInt(124));
+        Superblock back = Superblock.decode(bytes);
+        assertEquals(sb, back);
+        assertFalse(back.reshapeActive(), "stale reshape fields without the feature bit mean nothing");
+        assertEquals(back.getDataOffset(), back.newDataOffset());
+    }
+
+    @Test
     void roundTripKeepsEveryField() throws Exception {
         Superblock sb = sample();
         ByteBuffer bytes = sb.encode();
@@ -183,7 +205,9 @@ class SuperblockCodecTest {
         assertTrue(decodeError(b -> b.putInt(160, 128)).startsWith("dev_number 128 has no dev_roles slot"));
         assertTrue(decodeError(b -> b.putInt(96, 4000)).startsWith("bitmap_offset 4000 sectors does not point"));
         assertTrue(decodeError(b -> b.putInt(96, 0)).startsWith("bitmap_offset 0 sectors does not point"));
-        assertTrue(decodeError(b -> b.putInt(8, 1 | 4)).contains("an unfinished reshape"));
+        assertTrue(decodeError(b -> b.putInt(8, 1 | 4).putInt(92, 5).putInt(112, 1).putLong(104, 4096))
+                .contains("in the middle of a reshape (4->5 members, at array sector 4096)"));
+        assertTrue(decodeError(b -> b.putInt(8, 1 | 64)).contains("an unfinished reshape"), "NEW_OFFSET without RESHAPE_ACTIVE");
         assertTrue(decodeError(b -> b.putInt(8, 512)).contains("a write journal"));
         assertTrue(decodeError(b -> b.putInt(8, 1024)).contains("a partial parity log"));
         assertEquals("unknown feature bits 0x10000 in feature_map 0x10001", decodeError(b -> b.putInt(8, 0x10001)));
