@@ -121,6 +121,11 @@ public final class Superblock {
         return SuperblockCodec.decode(src, false, true);
     }
 
+    /** As {@link #decode}, a member in the middle of a reshape accepted: for the grow that resumes it. */
+    public static Superblock decodeReshaping(ByteBuffer src) throws SuperblockException {
+        return SuperblockCodec.decode(src, true, true);
+    }
+
     /**
      * Encodes this superblock, computing the checksum and storing it both in the buffer and in
      * this object. The buffer holds 256 + 2*max_dev bytes rounded up to a 512-byte sector (the tail

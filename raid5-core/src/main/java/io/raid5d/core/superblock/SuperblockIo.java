@@ -36,6 +36,24 @@ public final class SuperblockIo {
     }
 
     /**
+     * As {@link #read}, but a member in the middle of a reshape is accepted: for the grow that
+     * started it, to resume it. The checksum is verified.
+     */
+    public static Superblock readReshaping(MemberDevice dev) throws SuperblockException, IOException {
+        Superblock sb;
+        try {
+            sb = Superblock.decodeReshaping(readArea(dev));
+        } catch (SuperblockException e) {
+            throw new SuperblockException(dev.path() + ": " + e.getMessage(), e);
+        }
+        if (sb.getDataOffset() + sb.getSize() > dev.sizeBytes() / 512) {
+            throw new SuperblockException(dev.path() + ": truncated device (data_offset " + sb.getDataOffset() + " + size "
+                    + sb.getSize() + " sectors > " + dev.sizeBytes() / 512 + ")");
+        }
+        return sb;
+    }
+
+    /**
      * Reads the superblock for display: a wrong checksum or a truncated member is not an error
      * here (the report shows them), everything else is.
      */
