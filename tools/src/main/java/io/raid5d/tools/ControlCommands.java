@@ -136,18 +136,67 @@ final class ControlCommands {
         }
     }
 
-    @Command(name = "grow", description = "Change a running array: add, remove or move its write-intent bitmap.")
+    @Command(name = "grow", description = "Change an array: add, remove or move the write-intent bitmap of a running array"
+            + " (NAME --bitmap), or grow a stopped array onto its spares (--offline --raid-devices N MEMBER... SPARE...),"
+            + " in md's reshape format: the kernel's md can finish a grow this one was stopped in, and the other way round.")
     static final class Grow extends Base {
-        @Parameters(paramLabel = "NAME")
-        String name;
-        @Option(names = "--bitmap", required = true, paramLabel = "internal|none|FILE")
+        @Parameters(paramLabel = "NAME|DEVICE", arity = "1..*",
+                description = "the running array's name; with --offline, the members in role order, then the spares that join")
+        List<String> names;
+        @Option(names = "--bitmap", paramLabel = "internal|none|FILE")
         String bitmap;
+        @Option(names = {"-n", "--raid-devices"}, paramLabel = "N", description = "the number of members after the grow")
+        Integer raidDevices;
+        @Option(names = "--offline", description = "the array is stopped: grow its members here (resumes a grow recorded on them)")
+        boolean offline;
+        @Option(names = "--speed-max", paramLabel = "KiB/s", description = "with --offline: KiB per second written to each member"
+                + " (md's sync_speed_max; default 0 = as fast as the members go)")
+        long speedMax;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!offline) {
+                if (raidDevices != null) {
+                    throw new IllegalArgumentException("growing a running array to more members is not built yet (issue 18):"
+                            + " stop it and grow it with --offline");
+                }
+                if (bitmap == null || names.size() != 1) {
+                    throw new IllegalArgumentException("grow NAME --bitmap internal|none|FILE, or grow --offline --raid-devices N"
+                            + " MEMBER... SPARE...");
+                }
+                return super.call();
+            }
+            if (raidDevices == null || bitmap != null) {
+                throw new IllegalArgumentException("grow --offline wants --raid-devices N and the devices, not --bitmap");
+            }
+            if (raidDevices != names.size()) {
+                throw new IllegalArgumentException("--raid-devices " + raidDevices + " but " + names.size()
+                        + " devices were named: give the members in role order, then the spares that join");
+            }
+            List<io.raid5d.core.member.MemberDevice> devices = new java.util.ArrayList<>();
+            try {
+                for (String n : names) {
+                    devices.add(io.raid5d.core.member.MemberDevices.open(n, false));
+                }
+                io.raid5d.core.grow.OfflineGrow.Result r = new io.raid5d.core.grow.OfflineGrow(devices).speedLimit(speedMax).run();
+                spec.commandLine().getOut().printf("raid5: %s from %d to %d members (%d steps%s)%n",
+                        r.startedAtSector() > 0 ? "grow resumed and finished" : "grown", r.fromDisks(), r.toDisks(), r.steps(),
+                        r.startedAtSector() > 0 ? ", resumed at array sector " + r.startedAtSector() : "");
+                return 0;
+            } catch (io.raid5d.core.grow.GrowException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            } finally {
+                for (io.raid5d.core.member.MemberDevice d : devices) {
+                    d.close();
+                }
+            }
+        }
 
         @Override
         List<String> request() {
             String b = bitmap.equals("internal") || bitmap.equals("none") ? bitmap
                     : java.nio.file.Path.of(bitmap).toAbsolutePath().toString();
-            return List.of("grow", name, "--bitmap", b);
+            return List.of("grow", names.get(0), "--bitmap", b);
         }
     }
 

@@ -36,6 +36,8 @@ public final class OfflineGrow {
 
     private final List<MemberDevice> devices;
     private long stopAfterSteps = Long.MAX_VALUE;
+    /** md's sync_speed_max for the grow: KiB per second written to each member; 0 = as fast as the members go. */
+    private long speedLimitKiBps;
 
     /**
      * @param devices every device of the grown array in role order: the members 0..N-1, then the
@@ -43,6 +45,15 @@ public final class OfflineGrow {
      */
     public OfflineGrow(List<MemberDevice> devices) {
         this.devices = List.copyOf(devices);
+    }
+
+    /** Limits the grow to {@code kibPerSecond} KiB/s written to each member (md's sync_speed_max); 0 = no limit. */
+    public OfflineGrow speedLimit(long kibPerSecond) {
+        if (kibPerSecond < 0) {
+            throw new IllegalArgumentException("speed limit " + kibPerSecond);
+        }
+        this.speedLimitKiBps = kibPerSecond;
+        return this;
     }
 
     /** Stops after this many steps without finishing, as a crash would (tests of the resume). */
@@ -193,6 +204,7 @@ public final class OfflineGrow {
         long records = 0;
         long sinceRecord = 0;
         List<Superblock> current = state;
+        long startedNanos = System.nanoTime();
         long end = before.arraySectors(); // old data ends here; the new rows past it are written as zeros, as md does
         for (long p = from; p < after.arraySectors(); p += unit) {
             if (steps >= stopAfterSteps) {
@@ -231,12 +243,30 @@ public final class OfflineGrow {
             devices.get(pm).write((current.get(pm).newDataOffset() + row * chunk) * 512, parity.rewind());
             steps++;
             sinceRecord++;
+            throttle(startedNanos, steps * (long) chunkBytes);
         }
         syncAll();
         writeAll(GrowSuperblocks.finished(current));
         LOG.info(() -> "grown from " + before.raidDisks() + " to " + after.raidDisks() + " members: "
                 + after.arraySectors() * 512 + " bytes");
         return new Result(before.raidDisks(), after.raidDisks(), from, steps, records, true);
+    }
+
+    /** Sleeps while {@code bytesPerMember} written since {@code startedNanos} is ahead of the speed limit. */
+    private void throttle(long startedNanos, long bytesPerMember) throws IOException {
+        if (speedLimitKiBps == 0) {
+            return;
+        }
+        long dueNanos = bytesPerMember * 1_000_000_000L / (speedLimitKiBps * 1024);
+        long aheadMillis = (startedNanos + dueNanos - System.nanoTime()) / 1_000_000;
+        if (aheadMillis > 0) {
+            try {
+                Thread.sleep(aheadMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
     }
 
     /** Where md lets a lowered data offset begin: past the superblock's 36 KiB, the internal bitmap and the bad block log. */
