@@ -81,6 +81,44 @@ class KernelGrowIT {
         served(dir, halfForRaid5d, sha);
     }
 
+    /** kill -9 at random moments of a grow, again and again; every restart resumes, and the data verifies. */
+    @Test
+    void aGrowKilledAgainAndAgainResumesEachTime(@TempDir Path dir) throws Exception {
+        List<Path> devices = Members.paths(dir, "kk", 4);
+        Cmd.raid5(Members.pathArgs("create --raid-devices 3 --spare-devices 1 --chunk 64K --size 16M --name kgrow", devices))
+                .requireOk();
+        byte[] data = new byte[32 << 20];
+        new Random(47).nextBytes(data);
+        Path in = dir.resolve("in.bin");
+        Files.write(in, data);
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", arrayArg(devices))) {
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("kgrow")).requireOk();
+            assertEquals(0, d.stop(), d.log());
+        }
+        Random random = new Random(11);
+        List<String> command = new ArrayList<>(List.of(Cmd.bin("raid5").toString(), "grow", "--offline", "--raid-devices", "4",
+                "--speed-max", "2048"));
+        devices.forEach(p -> command.add(p.toString()));
+        int kills = 0;
+        for (int round = 0; round < 6; round++) {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            if (p.waitFor(800 + random.nextInt(1500), TimeUnit.MILLISECONDS)) {
+                break; // it finished before this kill
+            }
+            p.destroyForcibly();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            kills++;
+        }
+        String last = Cmd.raid5(withDevices("grow --offline --raid-devices 4", devices)).out();
+        System.out.printf("grow killed %d times, then: %s%n", kills, last.strip());
+        assertTrue(kills >= 3, "the grow was killed only " + kills + " times");
+        Path expected = dir.resolve("expected.bin");
+        byte[] grown = new byte[48 << 20];
+        System.arraycopy(data, 0, grown, 0, data.length);
+        Files.write(expected, grown);
+        served(dir, devices, Members.sha256(expected));
+    }
+
     /** Starts a slow grow (1 MiB/s per member) and kills it (SIGKILL) in the middle. */
     private static void interruptedGrow(List<Path> devices) throws Exception {
         List<String> command = new ArrayList<>(List.of(Cmd.bin("raid5").toString(), "grow", "--offline", "--raid-devices", "4",
