@@ -280,7 +280,7 @@ class RemoteMembersIT {
     private static Process fio(Path dir, DaemonProcess d, String name) throws Exception {
         return new ProcessBuilder("fio", "--name=" + name, "--ioengine=nbd", "--uri=" + d.uri("net"), "--rw=randwrite",
                 "--bs=64k", "--iodepth=8", "--offset=32M", "--size=48M", "--verify=crc32c", "--verify_fatal=1",
-                "--randrepeat=0", "--output=" + dir.resolve("fio-" + name + ".log"))
+                "--randrepeat=0", "--verify_state_save=0", "--output=" + dir.resolve("fio-" + name + ".log"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("fio-" + name + ".out").toFile()).start();
     }
 
