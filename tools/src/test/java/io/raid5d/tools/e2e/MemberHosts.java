@@ -110,6 +110,22 @@ final class MemberHosts implements AutoCloseable {
         throw new AssertionError("nbdkit on host " + i + " does not answer: " + Files.readString(log));
     }
 
+    /**
+     * Makes sure host {@code i}'s server runs, restarting it as its service manager
+     * (Restart=always) would if it exited; says so on stdout with the end of its log.
+     */
+    void ensureServing(int i) throws IOException, InterruptedException {
+        Process p = servers.get(i);
+        if (p != null && p.isAlive()) {
+            return;
+        }
+        Path log = dir.resolve("nbdkit" + i + ".log");
+        String tail = Files.exists(log) ? Files.readString(log) : "";
+        System.out.printf("MemberHosts: nbdkit on host %d had exited (status %s); restarting it. Its log:%n%s%n", i,
+                p == null ? "?" : String.valueOf(p.exitValue()), tail.length() > 2000 ? tail.substring(tail.length() - 2000) : tail);
+        startServer(i);
+    }
+
     /** SIGKILL to host {@code i}'s server: the host's service dies, its link stays. */
     void killServer(int i) throws InterruptedException {
         Process p = servers.get(i);
