@@ -76,8 +76,12 @@ class RemoteMembersIT {
                 assertTrue(failedAfterMs < 15_000, "failed after " + failedAfterMs + " ms");
                 assertFioOk(fio2, dir.resolve("fio-cut.log"));
                 hosts.link(3, true);
-                hosts.ensureServing(3); // the host is back: its link, and its NBD service (restarted if it had died)
-                d.awaitLog(Pattern.compile("remote member " + Pattern.quote(hosts.uri(3)) + " answers again: re-added"), 90);
+                Pattern back = Pattern.compile("remote member " + Pattern.quote(hosts.uri(3)) + " answers again: re-added");
+                for (int i = 0; i < 90 && !back.matcher(d.log()).find(); i++) {
+                    hosts.ensureServing(3); // the host is back: its link, and its NBD service (restarted if it died)
+                    Thread.sleep(1000);
+                }
+                d.awaitLog(back, 5);
                 long counted2 = recoveredAfter(d, 1);
                 System.out.printf("remote member re-added after its link came back: %d of %d member sectors copied%n",
                         counted2, MEMBER_BYTES / 512);
