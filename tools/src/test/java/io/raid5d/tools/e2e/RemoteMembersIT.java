@@ -56,6 +56,7 @@ class RemoteMembersIT {
                 hosts.killServer(1);
                 d.awaitLog(Pattern.compile("member " + Pattern.quote(hosts.uri(1)) + " is faulty"), 30);
                 assertFioOk(fio, dir.resolve("fio-killed.log"));
+                writeWhileAway(d); // fio may have been past its writes when the server died
                 hosts.startServer(1);
                 Matcher readded = d.awaitLog(RE_ADDED, 60);
                 assertEquals(hosts.uri(1), readded.group(1));
@@ -75,6 +76,7 @@ class RemoteMembersIT {
                 System.out.printf("remote member failed %d ms after its link went down (member timeout 3 s)%n", failedAfterMs);
                 assertTrue(failedAfterMs < 15_000, "failed after " + failedAfterMs + " ms");
                 assertFioOk(fio2, dir.resolve("fio-cut.log"));
+                writeWhileAway(d);
                 hosts.link(3, true);
                 Pattern back = Pattern.compile("remote member " + Pattern.quote(hosts.uri(3)) + " answers again: re-added");
                 for (int i = 0; i < 90 && !back.matcher(d.log()).find(); i++) {
@@ -287,6 +289,15 @@ class RemoteMembersIT {
                 "--bs=64k", "--iodepth=8", "--offset=32M", "--size=48M", "--verify=crc32c", "--verify_fatal=1",
                 "--randrepeat=0", "--verify_state_save=0", "--output=" + dir.resolve("fio-" + name + ".log"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("fio-" + name + ".out").toFile()).start();
+    }
+
+    /**
+     * A write while the member is away, so its re-add has chunks to copy whatever fio was doing
+     * when the member went (the cut may land after fio's writes, in its verify reads).
+     */
+    private static void writeWhileAway(DaemonProcess d) throws Exception {
+        Cmd.run(Duration.ofMinutes(1), "qemu-io", "-f", "raw", d.uri("net"), "-c", "write -P 0x6b 40M 1M", "-c", "flush")
+                .requireOk();
     }
 
     private static void assertFioOk(Process fio, Path log) throws Exception {
