@@ -5,7 +5,8 @@
 # kernel (qemu, see ../shared/kguest/README.md) with the member files attached as virtio disks
 # whose serials are member0, member1, ... in the order given: how the kernel's own md is put to
 # work on members raid5d made. The guest script finds them with kg_disk_by_serial and gets
-# MD_NDEV in /kguest/params.sh; what it writes to /results lands in WORKDIR/results.
+# MD_NDEV in /kguest/params.sh (guest/md-run-lib.sh, put in front of it, loads md and sets
+# MEMBERS); what it writes to /results lands in WORKDIR/results.
 #
 # As md-degraded.sh does, the kguest scripts are copied to $KGUEST_DIR (default
 # tools/target/kguest, shared with KernelNbdIT; a finished build there is reused).
@@ -25,7 +26,7 @@ mkdir -p "$KGUEST_DIR" "$WORK"
 WORK=$(cd "$WORK" && pwd)
 tar -C "$KGUEST_SRC" --exclude=./out -cf - . | tar -C "$KGUEST_DIR" -xf - || die "copying kguest"
 chmod -R u+w "$KGUEST_DIR"
-install -m 0644 "$SCRIPT" "$KGUEST_DIR/guest/tests/md-run.sh"
+cat "$HERE/guest/md-run-lib.sh" "$SCRIPT" > "$KGUEST_DIR/guest/tests/md-run.sh" || die "installing the guest script"
 . "$KGUEST_DIR/lib/host.sh"
 kg_ensure_built || die "kguest build"
 

@@ -4,21 +4,7 @@
 #   done; record md0's size and sha256, run md's parity check (mismatch_cnt), stop.
 # Results: assemble.txt, detail-*.txt, mdstat-*.txt, reshaped (yes|no), md0.size, md0.sha256,
 #   mismatch_cnt.
-. /kguest/lib.sh
-. /kguest/params.sh
-R=/results
-MD=/dev/md0
-
-kg_step load-modules sh -c '. /kguest/lib.sh; kg_load md'
-grep -q raid5 /proc/mdstat || kg_fail "raid456 personality not registered: $(cat /proc/mdstat)"
-MEMBERS=
-i=0
-while [ $i -lt "$MD_NDEV" ]; do
-    d=$(kg_disk_by_serial member$i) || kg_fail "no virtio disk with serial member$i"
-    MEMBERS="$MEMBERS $d"
-    i=$((i+1))
-done
-MEMBERS=${MEMBERS# }
+# (md-run-lib.sh, put in front by md-run.sh, loaded md and found $MEMBERS)
 for d in $MEMBERS; do mdadm --examine $d > $R/examine-${d##*/}.txt 2>&1; done
 
 kg_time assemble sh -c "mdadm --assemble $MD --run $MEMBERS > $R/assemble.txt 2>&1" || kg_fail "mdadm --assemble: $(cat $R/assemble.txt)"

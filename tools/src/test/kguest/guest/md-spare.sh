@@ -5,22 +5,7 @@
 #   spare, run md's parity check (mismatch_cnt), record the sha256 again, stop.
 # Results: detail-*.txt, examine-*.txt, md0-before.sha256, md0-after.sha256, mismatch_cnt,
 # roles.txt (serial -> role after the rebuild).
-. /kguest/lib.sh
-. /kguest/params.sh
-R=/results
-MD=/dev/md0
-
-kg_step load-modules sh -c '. /kguest/lib.sh; kg_load md'
-grep -q raid5 /proc/mdstat || kg_fail "raid456 personality not registered: $(cat /proc/mdstat)"
-MEMBERS=
-i=0
-while [ $i -lt "$MD_NDEV" ]; do
-    d=$(kg_disk_by_serial member$i) || kg_fail "no virtio disk with serial member$i"
-    MEMBERS="$MEMBERS $d"
-    [ $i = 1 ] && FAILDEV=$d
-    i=$((i+1))
-done
-MEMBERS=${MEMBERS# }
+# (md-run-lib.sh, put in front by md-run.sh, loaded md and found $MEMBERS)
 
 kg_time assemble sh -c "mdadm --assemble $MD --run $MEMBERS > $R/assemble.txt 2>&1" || kg_fail "mdadm --assemble: $(cat $R/assemble.txt)"
 mdadm --detail $MD > $R/detail-assembled.txt 2>&1
@@ -29,7 +14,7 @@ grep -q "Spare Devices : 1" $R/detail-assembled.txt || kg_fail "md does not see 
 grep -q "Active Devices : $((MD_NDEV - 1))" $R/detail-assembled.txt || kg_fail "md does not see $((MD_NDEV - 1)) active members"
 sha256sum < $MD | cut -d' ' -f1 > $R/md0-before.sha256
 
-kg_time fail sh -c "mdadm $MD --fail $FAILDEV > $R/fail.txt 2>&1" || kg_fail "mdadm --fail: $(cat $R/fail.txt)"
+kg_time fail sh -c "mdadm $MD --fail $MEMBER_1 > $R/fail.txt 2>&1" || kg_fail "mdadm --fail: $(cat $R/fail.txt)"
 n=0
 while [ $n -lt 1200 ]; do
     [ "$(cat /sys/block/md0/md/degraded)" = 0 ] && [ "$(cat /sys/block/md0/md/sync_action)" = idle ] && break

@@ -81,46 +81,42 @@ public final class NbdMemberDevice implements MemberDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        await(client().read(offset, dst), "read", offset, dst.remaining());
-        dst.position(dst.limit());
+        read(offset, new ByteBuffer[] {dst});
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
-        refuseIfReadOnly();
-        await(client().write(offset, src, false), "write", offset, src.remaining());
-        src.position(src.limit());
+        write(offset, new ByteBuffer[] {src});
     }
 
     @Override
     public void read(long offset, ByteBuffer[] dsts) throws IOException {
-        NbdClient client = client();
-        long total = 0;
-        CompletableFuture<?>[] parts = new CompletableFuture<?>[dsts.length];
-        for (int i = 0; i < dsts.length; i++) {
-            parts[i] = client.read(offset + total, dsts[i]);
-            total += dsts[i].remaining();
-        }
-        await(CompletableFuture.allOf(parts), "read", offset, total);
-        for (ByteBuffer b : dsts) {
-            b.position(b.limit());
-        }
+        transfer("read", offset, dsts, NbdClient::read);
     }
 
     @Override
     public void write(long offset, ByteBuffer[] srcs) throws IOException {
         refuseIfReadOnly();
+        transfer("write", offset, srcs, (c, at, b) -> c.write(at, b, false));
+    }
+
+    /** One request per buffer, at adjacent offsets on one connection, all in flight at once; advances each buffer to its limit. */
+    private void transfer(String what, long offset, ByteBuffer[] buffers, Request request) throws IOException {
         NbdClient client = client();
         long total = 0;
-        CompletableFuture<?>[] parts = new CompletableFuture<?>[srcs.length];
-        for (int i = 0; i < srcs.length; i++) {
-            parts[i] = client.write(offset + total, srcs[i], false);
-            total += srcs[i].remaining();
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            parts[i] = request.send(client, offset + total, buffers[i]);
+            total += buffers[i].remaining();
         }
-        await(CompletableFuture.allOf(parts), "write", offset, total);
-        for (ByteBuffer b : srcs) {
+        await(parts.length == 1 ? parts[0] : CompletableFuture.allOf(parts), what, offset, total);
+        for (ByteBuffer b : buffers) {
             b.position(b.limit());
         }
+    }
+
+    private interface Request {
+        CompletableFuture<Void> send(NbdClient client, long offset, ByteBuffer buffer);
     }
 
     /** One FLUSH is enough: with several connections the server promised (multi-conn) that it covers all of them. */

@@ -62,7 +62,16 @@ public final class RemoteMemberWatch {
 
     /** One round over every running array. Scheduler thread. */
     public void tick() {
-        for (Watched w : arrays.get()) {
+        List<Watched> running = arrays.get();
+        // what is kept of arrays that stopped goes with them
+        java.util.Set<String> names = new java.util.HashSet<>();
+        running.forEach(w -> names.add(w.name()));
+        known.keySet().retainAll(names);
+        java.util.function.Predicate<String> gone = key -> !names.contains(key.substring(0, key.indexOf(' ')));
+        backoff.keySet().removeIf(gone);
+        lastSaid.keySet().removeIf(gone);
+        waiting.removeIf(gone);
+        for (Watched w : running) {
             try {
                 watch(w);
             } catch (RuntimeException e) {

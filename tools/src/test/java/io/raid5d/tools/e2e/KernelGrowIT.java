@@ -23,9 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the same bytes.
  */
 class KernelGrowIT {
-    private static final Path MD_RUN = Cmd.HOME.resolve("tools/src/test/kguest/md-run.sh");
-    private static final Path GUEST = Cmd.HOME.resolve("tools/src/test/kguest/guest/md-grown.sh");
-
     @Test
     void growsAreCarriedBetweenRaid5dAndTheKernel(@TempDir Path dir) throws Exception {
         List<Path> devices = Members.paths(dir, "kg", 4);
@@ -140,11 +137,7 @@ class KernelGrowIT {
     }
 
     private static Path kernel(Path work, List<Path> devices) throws Exception {
-        List<String> command = new ArrayList<>(List.of(MD_RUN.toString(), GUEST.toString(), work.toString()));
-        devices.forEach(p -> command.add(p.toString()));
-        Cmd.Result run = Cmd.run(Duration.ofMinutes(10), command);
-        assertEquals(0, run.exit(), () -> "md-run.sh failed:\n" + run.out() + run.err());
-        return work.resolve("results");
+        return KernelMd.run("md-grown.sh", work, devices);
     }
 
     /** raid5d assembles the four members and serves the expected bytes. */

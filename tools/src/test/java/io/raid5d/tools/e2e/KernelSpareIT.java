@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -20,9 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * rebuilt and serves the same bytes (tools/src/test/kguest/md-run.sh, guest/md-spare.sh).
  */
 class KernelSpareIT {
-    private static final Path MD_RUN = Cmd.HOME.resolve("tools/src/test/kguest/md-run.sh");
-    private static final Path GUEST = Cmd.HOME.resolve("tools/src/test/kguest/guest/md-spare.sh");
-
     @Test
     void theKernelRebuildsOntoASpareRaid5dCreated(@TempDir Path dir) throws Exception {
         List<Path> devices = Members.paths(dir, "ks", 4);
@@ -45,12 +41,7 @@ class KernelSpareIT {
         Files.write(expected, whole);
         String sha = Members.sha256(expected);
 
-        Path work = dir.resolve("kguest-run");
-        List<String> command = new ArrayList<>(List.of(MD_RUN.toString(), GUEST.toString(), work.toString()));
-        devices.forEach(p -> command.add(p.toString()));
-        Cmd.Result run = Cmd.run(Duration.ofMinutes(10), command);
-        assertEquals(0, run.exit(), () -> "md-run.sh failed:\n" + run.out() + run.err());
-        Path results = work.resolve("results");
+        Path results = KernelMd.run("md-spare.sh", dir.resolve("kguest-run"), devices);
         assertEquals(sha, Files.readString(results.resolve("md0-before.sha256")).strip(), "md reads what raid5d wrote");
         assertEquals(sha, Files.readString(results.resolve("md0-after.sha256")).strip(), "and the same after its rebuild");
         assertEquals("0", Files.readString(results.resolve("mismatch_cnt")).strip(), "md's check after its rebuild");

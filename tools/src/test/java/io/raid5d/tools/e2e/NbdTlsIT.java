@@ -58,8 +58,12 @@ class NbdTlsIT {
     /** --tls-verify-peer: libnbd gets in with a client certificate the CA signed, not without one, not in plaintext. */
     @Test
     void verifyPeerAdmitsOnlyClientsWithACertificateTheCaSigned(@TempDir Path dir) throws Exception {
-        Path certs = makeCertificates(dir);
-        Path withCert = makeClientCertificate(certs);
+        // one directory in GnuTLS's layout: the CA, the server's certificate and a client's, all the CA's
+        io.raid5d.nbd.testing.TestPki pki = io.raid5d.nbd.testing.TestPki.create(dir.resolve("pki"));
+        Path certs = pki.dir;
+        Path withCert = pki.dir;
+        Path caOnly = Files.createDirectories(dir.resolve("ca-only"));
+        Files.copy(pki.caCert(), caOnly.resolve("ca-cert.pem"));
         List<Path> members = Members.create(dir, "mtls", 4, "64K", "16M");
         try (DaemonProcess d = DaemonProcess.start(dir, "--tls-cert", certs.resolve("server-cert.pem").toString(),
                 "--tls-key", certs.resolve("server-key.pem").toString(),
@@ -73,7 +77,7 @@ class NbdTlsIT {
             Path out = dir.resolve("mtls.out");
             Cmd.run(Duration.ofMinutes(1), "nbdcopy", uri + withCert, out.toString()).requireOk();
             assertEquals(Members.sha256(in), sha256Prefix(dir, Files.readAllBytes(out), data.length));
-            Cmd.Result noCert = Cmd.run(Duration.ofMinutes(1), "nbdinfo", uri + certs.resolve("client"));
+            Cmd.Result noCert = Cmd.run(Duration.ofMinutes(1), "nbdinfo", uri + caOnly);
             assertNotEquals(0, noCert.exit(), "a client with no certificate got in: " + noCert.out());
             Cmd.Result plain = Cmd.run(Duration.ofMinutes(1), "nbdinfo", d.uri("mtls"));
             assertNotEquals(0, plain.exit(), "a plaintext client got in: " + plain.out());
@@ -115,22 +119,6 @@ class NbdTlsIT {
         Path f = dir.resolve("prefix.bin");
         Files.write(f, java.util.Arrays.copyOf(bytes, length));
         return Members.sha256(f);
-    }
-
-    /** A client certificate the CA signed, in a directory laid out for libnbd's tls-certificates= (GnuTLS names). */
-    private static Path makeClientCertificate(Path certs) throws Exception {
-        Path client = Files.createDirectories(certs.resolve("client-auth"));
-        String c = certs.toString();
-        String k = client.toString();
-        Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=raid5d test client",
-                "-keyout", k + "/client-key.pem", "-out", c + "/client.csr").requireOk();
-        Files.writeString(certs.resolve("client-ext.cnf"), "basicConstraints=CA:FALSE\n"
-                + "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
-        Cmd.run(Duration.ofMinutes(1), "openssl", "x509", "-req", "-in", c + "/client.csr", "-CA", c + "/ca-cert.pem",
-                "-CAkey", c + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", c + "/client-ext.cnf",
-                "-out", k + "/client-cert.pem").requireOk();
-        Files.copy(certs.resolve("ca-cert.pem"), client.resolve("ca-cert.pem"));
-        return client;
     }
 
     /** A throwaway CA, and a server certificate it signed for 127.0.0.1; the client dir holds the CA. */

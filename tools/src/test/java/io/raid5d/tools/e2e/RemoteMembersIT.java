@@ -181,7 +181,7 @@ class RemoteMembersIT {
      */
     @Test
     void membersOverMutualTlsAndAnArrayServedOverMutualTls(@TempDir Path dir) throws Exception {
-        Path pki = makePki(dir);
+        Path pki = io.raid5d.nbd.testing.TestPki.create(dir.resolve("pki")).dir;
         List<Process> servers = new ArrayList<>();
         List<String> uris = new ArrayList<>();
         try {
@@ -233,7 +233,7 @@ class RemoteMembersIT {
                 assertEquals(0, d.stop(), d.log());
             }
             // a member server with a certificate from another CA: refused before any byte of the array moves
-            Path other = makePki(dir.resolve("other"));
+            Path other = io.raid5d.nbd.testing.TestPki.create(dir.resolve("other")).dir;
             Path mixed = Files.createDirectories(dir.resolve("mixed"));
             for (String f : new String[] {"client-cert.pem", "client-key.pem"}) {
                 Files.copy(pki.resolve(f), mixed.resolve(f));
@@ -247,24 +247,6 @@ class RemoteMembersIT {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    /** A CA, a server certificate for 127.0.0.1 and a client certificate it signed, in GnuTLS's layout (nbdkit, libnbd and raid5d read it). */
-    private static Path makePki(Path dir) throws Exception {
-        Path d = Files.createDirectories(dir.resolve("pki"));
-        String c = d.toString();
-        Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-subj", "/CN=raid5d test CA", "-keyout", c + "/ca-key.pem", "-out", c + "/ca-cert.pem").requireOk();
-        for (String[] who : new String[][] {{"server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"},
-                {"client", "raid5d", "extendedKeyUsage=clientAuth\n"}}) {
-            Files.writeString(d.resolve(who[0] + ".ext"), who[2]);
-            Cmd.run(Duration.ofMinutes(1), "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + who[1],
-                    "-keyout", c + "/" + who[0] + "-key.pem", "-out", c + "/" + who[0] + ".csr").requireOk();
-            Cmd.run(Duration.ofMinutes(1), "openssl", "x509", "-req", "-in", c + "/" + who[0] + ".csr", "-CA", c + "/ca-cert.pem",
-                    "-CAkey", c + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", c + "/" + who[0] + ".ext",
-                    "-out", c + "/" + who[0] + "-cert.pem").requireOk();
-        }
-        return d;
     }
 
     private static int freePort() throws Exception {
