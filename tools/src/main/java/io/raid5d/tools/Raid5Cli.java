@@ -52,6 +52,12 @@ public final class Raid5Cli {
     }
 
     public static void main(String[] args) {
+        // the engine's own log lines (an offline grow's, say): warnings only, on one line, as a command prints them
+        System.setProperty("java.util.logging.SimpleFormatter.format", "raid5: %4$s: %5$s%6$s%n");
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) {
+            h.setLevel(java.util.logging.Level.WARNING);
+        }
         System.exit(run(args));
     }
 
