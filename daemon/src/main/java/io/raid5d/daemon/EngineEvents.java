@@ -27,6 +27,11 @@ final class EngineEvents implements ArrayListener {
             case SPARE_ACTIVE -> EventType.SPARE_ACTIVE;
             case CHECK_STARTED -> EventType.CHECK_STARTED;
             case CHECK_FINISHED -> EventType.CHECK_FINISHED;
+            // mdadm --monitor names a reshape's start, steps and end as it names a rebuild's (both are
+            // md's sync progress): RebuildStarted, Rebuild20..80, RebuildFinished
+            case RESHAPE_STARTED -> EventType.REBUILD_STARTED;
+            case RESHAPE_PROGRESS -> EventType.REBUILD_PROGRESS;
+            case RESHAPE_FINISHED -> EventType.REBUILD_FINISHED;
         };
         if (type != null) {
             bus.publish(new ArrayEvent(type, type.hasPercent() ? percent : 0, array, member));

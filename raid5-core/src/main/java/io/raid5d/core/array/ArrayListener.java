@@ -22,7 +22,12 @@ public interface ArrayListener {
         /** The rebuilt spare is an active member now. */
         SPARE_ACTIVE,
         CHECK_STARTED,
-        CHECK_FINISHED
+        CHECK_FINISHED,
+        /** A grow to more members started (or resumed); mdadm --monitor calls it RebuildStarted too. */
+        RESHAPE_STARTED,
+        /** {@code percent} = 20, 40, 60, 80 of the grow. */
+        RESHAPE_PROGRESS,
+        RESHAPE_FINISHED
     }
 
     void onArrayEvent(Kind kind, String member, int percent);

@@ -349,6 +349,49 @@ public final class ArrayMetadata {
         return MdUuid.format(reference().getSetUuid());
     }
 
+    // ------------------------------------------------------------------ grow (issue #18)
+
+    /**
+     * Records the grow's reshape position (array sectors; below it the new geometry holds the
+     * data) on every member and idle spare, events+1, the bitmap's events first (md takes a bitmap
+     * whose events lag the superblock's for stale). The grow's first record also writes its start
+     * (the superblocks this metadata was made with already say so).
+     */
+    public synchronized void reshapeRecorded(long positionSectors) throws IOException {
+        for (Superblock sb : superblocks) {
+            if (sb != null) {
+                sb.setReshapePosition(positionSectors);
+            }
+        }
+        for (Superblock sb : spareSuperblocks.values()) {
+            sb.setReshapePosition(positionSectors);
+        }
+        long events = reference().getEvents() + 1;
+        bitmap.recordEvents(events);
+        writeAll(events, reference().getResyncOffset());
+    }
+
+    /** The grow is done: the new geometry is the geometry (data offsets moved, the reshape bits cleared), events+1. */
+    public synchronized void reshapeFinished() throws IOException {
+        for (int r = 0; r < superblocks.length; r++) {
+            if (superblocks[r] != null) {
+                superblocks[r] = io.raid5d.core.grow.GrowSuperblocks.finished(List.of(superblocks[r])).get(0);
+            }
+        }
+        for (java.util.Map.Entry<MemberDevice, Superblock> e : spareSuperblocks.entrySet()) {
+            e.setValue(io.raid5d.core.grow.GrowSuperblocks.finished(List.of(e.getValue())).get(0));
+        }
+        long events = reference().getEvents() + 1;
+        bitmap.recordEvents(events);
+        writeAll(events, reference().getResyncOffset());
+    }
+
+    /** The grow recorded on the members, if one is in progress: its superblock fields (a copy of one superblock). */
+    public synchronized java.util.Optional<Superblock> reshape() {
+        Superblock ref = reference();
+        return ref.reshapeActive() ? java.util.Optional.of(ref.copy()) : java.util.Optional.empty();
+    }
+
     /** Before the first write: the bitmap header, then every superblock, say dirty with events+1. */
     public synchronized void markActive() throws IOException {
         long events = reference().getEvents() + 1;

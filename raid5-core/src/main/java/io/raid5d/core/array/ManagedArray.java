@@ -50,6 +50,15 @@ public interface ManagedArray extends RaidArray, MeterBinder {
     /** Hears member failures, rebuild and scrub progress. */
     void addListener(ArrayListener listener);
 
+    /**
+     * md's grow --raid-devices: the array grows onto idle spares while it serves I/O (an online
+     * reshape in md's format); returns once the grow is recorded on the members and running.
+     */
+    void grow(int raidDisks) throws ArrayOperationException, IOException;
+
+    /** The grow in progress, if any. */
+    Optional<ReshapeStatus> reshape();
+
     /** Read-modify-write passes so far. */
     long readModifyWrites();
 

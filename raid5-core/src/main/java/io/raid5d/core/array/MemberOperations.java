@@ -41,6 +41,8 @@ final class MemberOperations {
      * ArrayMetadata -> the write-intent log; SparePool, ReadErrorLimit and ArrayEvents are leaves.
      */
     private final Object changes = new Object();
+    /** The array grows: no recovery may run (its rows are in two geometries), md's order; it runs after. */
+    private final java.util.function.BooleanSupplier growing;
     private final DirectIoMode directIo; // how devices added at run time are opened, as the members were
     /**
      * Activates a hot spare after a failure. Failures are reported on engine I/O threads that
@@ -49,7 +51,9 @@ final class MemberOperations {
     private final java.util.concurrent.ExecutorService activator;
 
     MemberOperations(String name, MemberSet members, ArrayMetadata metadata, WriteIntentLog intentLog,
-                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events, SparePool spares, DirectIoMode directIo) {
+                     StripeEngine engine, RecoverySweeps sweeps, ArrayEvents events, SparePool spares, DirectIoMode directIo,
+                     java.util.function.BooleanSupplier growing) {
+        this.growing = growing;
         this.directIo = directIo;
         this.spares = spares;
         this.activator = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -142,6 +146,7 @@ final class MemberOperations {
      */
     void addSpare(String device) throws ArrayOperationException, IOException {
         synchronized (changes) {
+            refuseWhileGrowing("add");
             if (takesDeviceNow()) {
                 checkAttachable("add");
                 attach(openMember(device), false);
@@ -155,6 +160,10 @@ final class MemberOperations {
     /** {@link Raid5Array#addSpare(String)} with an already-open device (tests wrap devices); the array owns it from now on. */
     void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
         synchronized (changes) {
+            if (growing.getAsBoolean()) {
+                device.close();
+            }
+            refuseWhileGrowing("add");
             if (takesDeviceNow()) {
                 attach(device, false);
             } else {
@@ -166,6 +175,13 @@ final class MemberOperations {
                 }
                 addIdle(device);
             }
+        }
+    }
+
+    private void refuseWhileGrowing(String verb) throws ArrayOperationException {
+        if (growing.getAsBoolean()) {
+            throw new ArrayOperationException("array " + name + " is growing: " + verb + " devices when the grow has ended"
+                    + " (a recovery cannot run while its rows are in two geometries)");
         }
     }
 
@@ -242,7 +258,7 @@ final class MemberOperations {
         synchronized (changes) {
             int lost = members.lostRole();
             java.util.Optional<SparePool.Idle> next = spares.firstIdle();
-            if (members.failed() || lost < 0 || next.isEmpty() || activatorStopped) {
+            if (members.failed() || lost < 0 || next.isEmpty() || activatorStopped || growing.getAsBoolean()) {
                 return;
             }
             MemberSet.Slot slot = members.slot(lost);
@@ -285,6 +301,10 @@ final class MemberOperations {
     /** {@link Raid5Array#reAddMember(String)} with an already-open device; the array owns it from now on. */
     void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
         synchronized (changes) {
+            if (growing.getAsBoolean()) {
+                device.close();
+            }
+            refuseWhileGrowing("re-add");
             attach(device, true);
         }
     }
@@ -303,6 +323,7 @@ final class MemberOperations {
      */
     void reAddMember(String device) throws ArrayOperationException, IOException {
         synchronized (changes) {
+            refuseWhileGrowing("re-add");
             checkAttachable("re-add");
             attach(openMember(device), true);
         }

@@ -4,6 +4,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.raid5d.bitmap.format.BitmapSuperblock;
 import io.raid5d.core.geometry.Geometry;
+import io.raid5d.core.geometry.Grow;
+import io.raid5d.core.grow.ReshapeSweep;
+import io.raid5d.core.grow.ReshapeWindow;
+import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.intent.SwitchableWriteIntentLog;
 import io.raid5d.core.intent.WriteIntentLog;
 import io.raid5d.core.member.FileRange;
@@ -30,33 +34,96 @@ import java.util.concurrent.CompletableFuture;
  * failure recording to {@link FailureRecorder}, listeners to {@link ArrayEvents}.
  */
 public final class Raid5Array implements ManagedArray {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Raid5Array.class.getName());
+
+    /**
+     * The array's parts in one geometry: the members, their superblocks, the stripe engine and
+     * what drives it. Replaced once per grow, when it starts (the old engine lives on in
+     * {@link Growth} until the grow ends).
+     */
+    private record Parts(MemberSet members, Geometry geometry, ArrayMetadata metadata, StripeEngine engine,
+                         ParityResync resync, BitmapControl bitmap, RecoverySweeps sweeps, MemberOperations memberOps,
+                         FailureRecorder recorder) {
+    }
+
+    /** How an assembled array's grow resumes: the grow, the members' old data offsets, the recorded position. */
+    public record GrowResume(Grow grow, long[] oldDataOffsets, long positionSectors) {
+    }
+
     private final String name;
-    private final MemberSet members;
-    private final Geometry geometry;
-    private final ArrayMetadata metadata;
+    private final ArrayOptions options;
     private final SwitchableWriteIntentLog intentLog;
-    private final StripeEngine engine;
-    private final ParityResync resync;
+    private final WriteIntentLog initialLog;
     private final ArrayEvents events;
-    private final BitmapControl bitmap;
-    private final RecoverySweeps sweeps;
-    private final MemberOperations memberOps;
     private final SparePool spares = new SparePool();
+    private final ReadErrorLimit readErrors;
     /** Set once before start, read by report threads. */
     private volatile java.util.List<LeftOutMember> leftOut = java.util.List.of();
+    /** Written under growLock (a grow's start, while its window holds every request); read by every request. */
+    private volatile Parts parts;
+    /** Non-null while the array grows; written under growLock or by the grow's end. */
+    private volatile Growth growth;
+    /**
+     * Requests between reading {@link #growth} and handing themselves to an engine or the window:
+     * a grow's start waits for them to leave before it drains the old engine.
+     */
+    private final java.util.concurrent.atomic.LongAdder entering = new java.util.concurrent.atomic.LongAdder();
+    /** One grow start, end or stop at a time; before BitmapControl's switch lock in the lock order. */
+    private final Object growLock = new Object();
+    private volatile StripeSweep.SpeedLimits speedLimits = StripeSweep.SpeedLimits.MD_DEFAULTS;
+    /** A resync the last stop left to do, run in the new geometry once a resumed grow ends (md's order). */
+    private volatile long resyncAfterGrow = Long.MAX_VALUE;
 
     public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog) {
+        this(name, members, metadata, options, intentLog, null);
+    }
+
+    /**
+     * An assembled array; with {@code resume}, one in the middle of a grow: {@code members} are
+     * the new geometry's, at the new data offsets, and {@link #start} resumes the copy.
+     */
+    public Raid5Array(String name, MemberSet members, ArrayMetadata metadata, ArrayOptions options, WriteIntentLog intentLog,
+                      GrowResume resume) {
         this.name = name;
-        this.members = members;
-        this.geometry = members.geometry();
-        this.metadata = metadata;
+        this.options = options;
+        this.initialLog = intentLog;
         this.intentLog = intentLog instanceof SwitchableWriteIntentLog s ? s : new SwitchableWriteIntentLog(intentLog);
-        metadata.useLog(this.intentLog);
-        this.engine = new StripeEngine(name, members, this.intentLog, options.engineConfig(), options.meterRegistry());
+        this.events = new ArrayEvents(name);
+        this.readErrors = new ReadErrorLimit(options.maxReadErrors(), options.nanoClock());
         // A member whose bitmap copy cannot be written is failed, as md does. Off the bitmap's
         // I/O path: failing a member writes the superblocks, which updates the bitmap first.
-        this.intentLog.onMemberFailure((role, error) -> CompletableFuture.runAsync(() -> engine.failMember(role, error)));
-        this.resync = new ParityResync(name, geometry, new StripeSync() {
+        this.intentLog.onMemberFailure((role, error) -> CompletableFuture.runAsync(() -> parts.engine.failMember(role, error)));
+        this.parts = buildParts(members, metadata, options.meterRegistry(), null);
+        bindTo(options.meterRegistry());
+        if (resume != null) {
+            Grow grow = resume.grow();
+            int n = grow.before().raidDisks();
+            MemberDevice[] old = new MemberDevice[n];
+            for (int r = 0; r < n; r++) {
+                MemberSet.Slot slot = members.slot(r);
+                old[r] = slot == MemberSet.Slot.IN_SYNC ? members.member(r) : null;
+            }
+            MemberSet oldMembers = new MemberSet(grow.before(), old, resume.oldDataOffsets(), -1, 0);
+            StripeEngine oldEngine = new StripeEngine(name, oldMembers, this.intentLog, options.engineConfig(),
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), parts.engine.failureLock());
+            oldEngine.setMemberFailures(Growth.mirrored(parts.recorder, members));
+            parts.engine.setMemberFailures(Growth.mirrored(parts.recorder, oldMembers));
+            this.growth = new Growth(grow, oldEngine, oldMembers, new ReshapeWindow(resume.positionSectors() * 512),
+                    () -> parts.engine);
+        }
+        if (members.degraded()) {
+            intentLog.setDegraded(true);
+        }
+    }
+
+    /** The parts of the array over {@code members}; {@code failureLock} shared with another engine, or null. */
+    private Parts buildParts(MemberSet members, ArrayMetadata metadata, io.micrometer.core.instrument.MeterRegistry registry,
+                             Object failureLock) {
+        metadata.useLog(intentLog);
+        StripeEngine engine = failureLock == null
+                ? new StripeEngine(name, members, intentLog, options.engineConfig(), registry)
+                : new StripeEngine(name, members, intentLog, options.engineConfig(), registry, failureLock);
+        ParityResync resync = new ParityResync(name, members.geometry(), new StripeSync() {
             @Override
             public int stripesPerRow() {
                 return engine.stripesPerRow();
@@ -74,25 +141,23 @@ public final class Raid5Array implements ManagedArray {
 
             @Override
             public WriteIntentLog.ResyncRange nextRange(long fromSector, long limitSector, long alignSectors) {
-                return Raid5Array.this.intentLog.nextResync(fromSector, limitSector, alignSectors);
+                return intentLog.nextResync(fromSector, limitSector, alignSectors);
             }
 
             @Override
             public void endRange(WriteIntentLog.ResyncRange range, boolean aborted) {
-                Raid5Array.this.intentLog.endResync(range, aborted);
+                intentLog.endResync(range, aborted);
             }
         });
-        this.bitmap = new BitmapControl(name, members, metadata, this.intentLog, intentLog, resync);
-        bindTo(options.meterRegistry());
-        this.events = new ArrayEvents(name);
-        this.sweeps = new RecoverySweeps(name, members, metadata, this.intentLog, engine, resync, events);
-        this.memberOps = new MemberOperations(name, members, metadata, this.intentLog, engine, sweeps, events, spares,
-                options.directIo());
-        engine.setMemberFailures(new FailureRecorder(name, members, metadata, events, memberOps::memberFailed,
-                new ReadErrorLimit(options.maxReadErrors(), options.nanoClock()), this.intentLog));
-        if (members.degraded()) {
-            intentLog.setDegraded(true);
-        }
+        BitmapControl bitmap = new BitmapControl(name, members, metadata, intentLog, initialLog, resync);
+        RecoverySweeps sweeps = new RecoverySweeps(name, members, metadata, intentLog, engine, resync, events);
+        sweeps.setSpeedLimits(speedLimits);
+        MemberOperations memberOps = new MemberOperations(name, members, metadata, intentLog, engine, sweeps, events, spares,
+                options.directIo(), () -> growth != null);
+        FailureRecorder recorder = new FailureRecorder(name, members, metadata, events, memberOps::memberFailed, readErrors,
+                intentLog);
+        engine.setMemberFailures(recorder);
+        return new Parts(members, members.geometry(), metadata, engine, resync, bitmap, sweeps, memberOps, recorder);
     }
 
     /**
@@ -102,17 +167,17 @@ public final class Raid5Array implements ManagedArray {
      */
     @Override
     public void bindTo(MeterRegistry registry) {
-        bitmap.bindTo(registry);
+        parts.bitmap().bindTo(registry);
     }
 
     /** Where the write-intent bitmap is now: "internal", "none", or the bitmap file's path. */
     public String bitmapLocation() {
-        return bitmap.location();
+        return parts.bitmap().location();
     }
 
-    /** The current bitmap's header (chunk size, bits, daemon_sleep), if the array has a bitmap. */
+    /** The current bitmap's header (chunk size, bits, daemon_sleep), if the array has a parts.bitmap(). */
     public Optional<BitmapSuperblock> bitmapHeader() {
-        return bitmap.header();
+        return parts.bitmap().header();
     }
 
     /**
@@ -127,29 +192,40 @@ public final class Raid5Array implements ManagedArray {
      *         (the bitmap it has already, no room for an internal bitmap, the file exists)
      */
     public void switchWriteIntentLog(BitmapTarget target) throws IOException {
-        bitmap.switchTo(target);
+        if (growth != null) {
+            throw new IllegalArgumentException("array " + name + " is growing: change its bitmap when the grow has ended");
+        }
+        parts.bitmap().switchTo(target);
     }
 
     /** Marks the members dirty and starts a background resync if the last stop was unclean. */
     public void start() throws IOException {
-        long resumeAt = metadata.resyncStartSector();
+        long resumeAt = parts.metadata().resyncStartSector();
         try {
-            metadata.markActive();
+            parts.metadata().markActive();
         } catch (IOException | RuntimeException e) {
-            engine.close(); // nothing was written through it; the caller closes the members
+            parts.engine().close(); // nothing was written through it; the caller closes the members
             intentLog.close();
             throw e;
         }
-        if (resumeAt < geometry.memberSectors() && !members.degraded()) {
-            resync.start(resumeAt);
+        Growth g = growth;
+        if (g != null) {
+            // md's order: the reshape first (it writes every row past its position with fresh
+            // parity), then the resync of what the bitmap says was being written, in the new geometry
+            resyncAfterGrow = resumeAt;
+            LOG.warning(() -> "array " + name + ": resuming the grow from " + g.grow.before().raidDisks() + " to "
+                    + g.grow.after().raidDisks() + " members at array sector " + g.window.safe() / 512);
+            startSweep(g, g.window.safe() / 512);
+        } else if (resumeAt < parts.geometry().memberSectors() && !parts.members().degraded()) {
+            parts.resync().start(resumeAt);
         }
-        int lost = members.lostRole();
+        int lost = parts.members().lostRole();
         if (lost >= 0) {
             events.fire(ArrayListener.Kind.DEGRADED_ARRAY, null, 0);
-            if (members.slot(lost) == MemberSet.Slot.REBUILDING) {
-                sweeps.startRebuild(lost, members.recoveredBelow(), false); // continue from recovery_offset
+            if (parts.members().slot(lost) == MemberSet.Slot.REBUILDING) {
+                parts.sweeps().startRebuild(lost, parts.members().recoveredBelow(), false); // continue from recovery_offset
             } else {
-                memberOps.activateSpare(); // md starts recovery onto a spare found at assembly
+                parts.memberOps().activateSpare(); // md starts recovery onto a spare found at assembly
             }
         }
     }
@@ -160,7 +236,7 @@ public final class Raid5Array implements ManagedArray {
      */
     public void holdIdleSpares(java.util.List<SpareMember> found) {
         for (SpareMember s : found) {
-            memberOps.holdIdleSpare(s.device(), s.superblock());
+            parts.memberOps().holdIdleSpare(s.device(), s.superblock());
         }
     }
 
@@ -176,12 +252,12 @@ public final class Raid5Array implements ManagedArray {
 
     /** md's fail: marks the member faulty (recorded on the others before this returns); the array runs degraded. */
     public void failMember(String member) throws ArrayOperationException, IOException {
-        memberOps.failMember(member);
+        parts.memberOps().failMember(member);
     }
 
     /** md's remove: detaches a faulty member (its dev_roles slot becomes unused) and closes it. */
     public void removeMember(String member) throws ArrayOperationException, IOException {
-        memberOps.removeMember(member);
+        parts.memberOps().removeMember(member);
     }
 
     /**
@@ -189,17 +265,17 @@ public final class Raid5Array implements ManagedArray {
      * missing it waits as an idle hot spare and replaces the next member that fails.
      */
     public void addSpare(String device) throws ArrayOperationException, IOException {
-        memberOps.addSpare(device);
+        parts.memberOps().addSpare(device);
     }
 
     /** {@link #addSpare(String)} with an already-open device (tests wrap devices); the array owns it from now on. */
     public void addSpare(MemberDevice device) throws ArrayOperationException, IOException {
-        memberOps.addSpare(device);
+        parts.memberOps().addSpare(device);
     }
 
     /** {@link #reAddMember(String)} with an already-open device; the array owns it from now on. */
     public void reAddMember(MemberDevice device) throws ArrayOperationException, IOException {
-        memberOps.reAddMember(device);
+        parts.memberOps().reAddMember(device);
     }
 
     /**
@@ -207,22 +283,30 @@ public final class Raid5Array implements ManagedArray {
      * than the bitmap's events_cleared, only the chunks the bitmap marks dirty are recovered.
      */
     public void reAddMember(String device) throws ArrayOperationException, IOException {
-        memberOps.reAddMember(device);
+        parts.memberOps().reAddMember(device);
     }
 
     /** Starts md's check (count mismatches) or repair (also rewrite wrong parity) in the background. */
     public void startScrub(boolean repair) throws ArrayOperationException {
-        sweeps.startScrub(repair);
+        if (growth != null) {
+            throw new ArrayOperationException("array " + name + " is growing: check it when the grow has ended");
+        }
+        parts.sweeps().startScrub(repair);
     }
 
     /** md's mismatch_cnt: sectors the running or last check/repair found inconsistent. */
     public long mismatchCount() {
-        return sweeps.mismatchCount();
+        return parts.sweeps().mismatchCount();
     }
 
     /** md's sync_speed_min / sync_speed_max for rebuilds and scrubs started from now on (and the running ones). */
     public void setSpeedLimits(StripeSweep.SpeedLimits limits) {
-        sweeps.setSpeedLimits(limits);
+        speedLimits = limits;
+        parts.sweeps().setSpeedLimits(limits);
+        Growth g = growth;
+        if (g != null && g.sweep != null) {
+            g.sweep.setLimits(limits);
+        }
     }
 
     @Override
@@ -232,20 +316,21 @@ public final class Raid5Array implements ManagedArray {
 
     /** Blocks until a running rebuild has ended (tests, tools). */
     public void awaitRebuild() throws InterruptedException {
-        sweeps.awaitRebuild();
+        parts.sweeps().awaitRebuild();
     }
 
     /** Blocks until a running check/repair has ended. */
     public void awaitScrub() throws InterruptedException {
-        sweeps.awaitScrub();
+        parts.sweeps().awaitScrub();
     }
 
+    /** The members in the current geometry (while growing: the new one, spares that joined included). */
     public MemberSet members() {
-        return members;
+        return parts.members();
     }
 
     public ArrayHealth health() {
-        return sweeps.health(spares).withLeftOut(leftOut);
+        return parts.sweeps().health(spares).withLeftOut(leftOut);
     }
 
     /**
@@ -269,12 +354,14 @@ public final class Raid5Array implements ManagedArray {
 
     @Override
     public long sizeBytes() {
-        return geometry.arrayBytes();
+        Growth g = growth;
+        return g != null ? g.grow.before().arrayBytes() : parts.geometry().arrayBytes(); // md exposes the old size until the end
     }
 
+    /** The geometry requests below the reshape position use (the only one when not growing). */
     @Override
     public Geometry geometry() {
-        return geometry;
+        return parts.geometry();
     }
 
     @Override
@@ -283,25 +370,32 @@ public final class Raid5Array implements ManagedArray {
         if (!dst.hasRemaining()) {
             return CompletableFuture.completedFuture(null);
         }
-        return engine.read(offset, dst);
+        entering.increment();
+        try {
+            Growth g = growth;
+            return g != null ? g.read(offset, dst) : parts.engine().read(offset, dst);
+        } finally {
+            entering.decrement();
+        }
     }
 
     @Override
     public boolean readNow(long offset, ByteBuffer dst) {
         checkRange(offset, dst.remaining());
-        return dst.hasRemaining() && engine.readNow(offset, dst);
+        // while growing, member cells change geometry under the page cache's feet: through the engines only
+        return dst.hasRemaining() && growth == null && parts.engine().readNow(offset, dst);
     }
 
     @Override
     public List<FileRange> fileRanges(long offset, int length) {
         checkRange(offset, length);
-        return length == 0 ? null : engine.fileRanges(offset, length);
+        return length == 0 || growth != null ? null : parts.engine().fileRanges(offset, length);
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src, boolean fua) {
         checkRange(offset, src.remaining());
-        return engine.write(offset, new ByteBuffer[] {src}, src.remaining(), fua);
+        return submitWrite(offset, new ByteBuffer[] {src}, src.remaining(), fua);
     }
 
     @Override
@@ -314,7 +408,20 @@ public final class Raid5Array implements ManagedArray {
         if (length > Integer.MAX_VALUE) {
             throw new ArrayRangeException("a single write of " + length + " bytes is too large");
         }
-        return engine.write(offset, srcs, (int) length, fua);
+        return submitWrite(offset, srcs, (int) length, fua);
+    }
+
+    private CompletableFuture<Void> submitWrite(long offset, ByteBuffer[] srcs, int length, boolean fua) {
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        entering.increment();
+        try {
+            Growth g = growth;
+            return g != null ? g.write(offset, srcs, length, fua) : parts.engine().write(offset, srcs, length, fua);
+        } finally {
+            entering.decrement();
+        }
     }
 
     @Override
@@ -326,7 +433,7 @@ public final class Raid5Array implements ManagedArray {
         long end = offset + length;
         while (pos < end) {
             int n = (int) Math.min(end - pos, 1 << 30);
-            CompletableFuture<Void> part = engine.write(pos, null, n, false);
+            CompletableFuture<Void> part = submitWrite(pos, null, n, false);
             all = CompletableFuture.allOf(all, part);
             pos += n;
         }
@@ -335,27 +442,36 @@ public final class Raid5Array implements ManagedArray {
 
     @Override
     public CompletableFuture<Void> flush() {
-        return engine.flush();
+        Growth g = growth;
+        return g != null ? g.flush() : parts.engine().flush();
     }
 
     @Override
     public void unplug() {
-        engine.unplug();
+        Growth g = growth;
+        if (g != null) {
+            g.oldEngine.unplug();
+        }
+        parts.engine().unplug();
     }
 
     @Override
     public void setStripeCacheSize(int stripes) {
-        engine.setStripeCacheSize(stripes);
+        Growth g = growth;
+        if (g != null) {
+            g.oldEngine.setStripeCacheSize(stripes);
+        }
+        parts.engine().setStripeCacheSize(stripes);
     }
 
     @Override
     public int stripeCacheSize() {
-        return engine.stripeCacheSize();
+        return parts.engine().stripeCacheSize();
     }
 
     /** The engine's meters (also registered in the options' registry). */
     public StripeMetrics metrics() {
-        return engine.metrics();
+        return parts.engine().metrics();
     }
 
     /** The array's (switchable) write-intent log. */
@@ -372,55 +488,300 @@ public final class Raid5Array implements ManagedArray {
 
     /** Read-modify-write passes so far, counted per stripe head. */
     public long readModifyWrites() {
-        return engine.metrics().readModifyWrites();
+        return parts.engine().metrics().readModifyWrites();
     }
 
     /** Reconstruct-write passes so far (full-stripe writes included), counted per stripe head. */
     public long reconstructWrites() {
-        return engine.metrics().reconstructWrites();
+        return parts.engine().metrics().reconstructWrites();
     }
 
     /** Blocks until a running resync has finished (for tests and orderly tools). */
     public void awaitResync() throws InterruptedException {
-        resync.await();
+        parts.resync().await();
+    }
+
+    // ------------------------------------------------------------------ grow (issue #18)
+
+    @Override
+    public void grow(int raidDisks) throws ArrayOperationException, IOException {
+        synchronized (growLock) {
+            ArrayOperationException[] refused = new ArrayOperationException[1];
+            parts.bitmap().closeAfterSwitch(() -> { // no bitmap switch meanwhile
+                try {
+                    startGrow(raidDisks);
+                } catch (ArrayOperationException e) {
+                    refused[0] = e;
+                }
+            });
+            if (refused[0] != null) {
+                throw refused[0];
+            }
+        }
+    }
+
+    private void startGrow(int raidDisks) throws ArrayOperationException, IOException {
+        Parts old = parts;
+        Geometry before = old.geometry();
+        if (growth != null) {
+            throw new ArrayOperationException("array " + name + " is already growing");
+        }
+        if (raidDisks <= before.raidDisks()) {
+            throw new ArrayOperationException("array " + name + " has " + before.raidDisks() + " members: growing means more,"
+                    + " not " + raidDisks);
+        }
+        if (old.members().degraded()) {
+            throw new ArrayOperationException("array " + name + " is degraded: rebuild it before growing it");
+        }
+        if (old.resync().checkpoint() < before.memberSectors()) {
+            throw new ArrayOperationException("array " + name + " is resyncing: let the resync finish before growing it");
+        }
+        ArrayHealth health = old.sweeps().health(spares);
+        if (health.rebuildRunning() || !health.scrub().equals("idle")) {
+            throw new ArrayOperationException("array " + name + " is busy with a " + (health.rebuildRunning() ? "recovery"
+                    : health.scrub()) + ": let it finish before growing it");
+        }
+        int k = raidDisks - before.raidDisks();
+        List<SparePool.Idle> idle = spares.idleList();
+        if (idle.size() < k) {
+            throw new ArrayOperationException("growing array " + name + " from " + before.raidDisks() + " to " + raidDisks
+                    + " members needs " + k + " spare" + (k == 1 ? "" : "s") + ", it has " + idle.size()
+                    + ": add " + (k == 1 ? "one" : "them") + " first (raid5 add " + name + " DEVICE)");
+        }
+        Grow grow = Grow.of(before, raidDisks);
+        List<SparePool.Idle> joining = idle.subList(0, k);
+        List<Superblock> memberSbs = old.metadata().superblocks();
+        List<Superblock> spareSbs = new java.util.ArrayList<>();
+        for (SparePool.Idle sp : joining) {
+            spareSbs.add(old.metadata().superblockOfSpare(sp.device()));
+        }
+        for (int i = 0; i < raidDisks; i++) {
+            MemberDevice dev = i < before.raidDisks() ? old.members().member(i) : joining.get(i - before.raidDisks()).device();
+            Superblock sb = i < before.raidDisks() ? memberSbs.get(i) : spareSbs.get(i - before.raidDisks());
+            String why;
+            try {
+                why = grow.whyNoRoom(sb.getDataOffset(), io.raid5d.core.grow.OfflineGrow.metadataEnd(dev, sb));
+            } catch (io.raid5d.core.grow.GrowException e) {
+                throw new ArrayOperationException(e.getMessage());
+            }
+            if (why != null) {
+                throw new ArrayOperationException(dev.path() + ": no room to move the data down (and raid5d takes no backup"
+                        + " file): " + why);
+            }
+            long needed = (grow.newDataOffset(sb.getDataOffset()) + sb.getSize()) * 512;
+            if (dev.sizeBytes() < needed) {
+                throw new ArrayOperationException(dev.path() + " is too small to join: " + dev.sizeBytes() + " bytes, needs "
+                        + needed);
+            }
+        }
+        // Hold every request, let those on their way in arrive, and let the old engine finish its
+        // writes: the first step must see every write acknowledged before it.
+        old.memberOps().stop(); // no spare activation in the old geometry from now on
+        ReshapeWindow window = new ReshapeWindow(0);
+        window.hold();
+        Growth g = new Growth(grow, old.engine(), old.members(), window, () -> parts.engine());
+        growth = g;
+        Parts grown;
+        try {
+            while (entering.sum() != 0) {
+                Thread.onSpinWait();
+            }
+            old.engine().awaitWritesDone();
+            List<Superblock> started = io.raid5d.core.grow.GrowSuperblocks.started(memberSbs, spareSbs, grow);
+            MemberDevice[] devices = new MemberDevice[raidDisks];
+            long[] offsets = new long[raidDisks];
+            for (int i = 0; i < raidDisks; i++) {
+                devices[i] = i < before.raidDisks() ? old.members().member(i) : joining.get(i - before.raidDisks()).device();
+                offsets[i] = started.get(i).newDataOffset();
+            }
+            MemberSet members = new MemberSet(grow.after(), devices, offsets, -1, 0);
+            ArrayMetadata metadata = new ArrayMetadata(members, started, intentLog);
+            for (SparePool.Idle sp : joining) {
+                spares.removeIdle(sp);
+            }
+            for (SparePool.Idle sp : spares.idleList()) { // spares that stay spares carry the grow too
+                metadata.restoreIdleSpare(sp.device(), io.raid5d.core.grow.GrowSuperblocks.startedSpare(
+                        old.metadata().superblockOfSpare(sp.device()), started.get(0)));
+            }
+            for (int j = 0; j < k; j++) {
+                int role = before.raidDisks() + j;
+                intentLog.memberAdded(role, devices[role], started.get(role)); // its copy of the bitmap first
+            }
+            metadata.reshapeRecorded(0); // the start, on every member
+            old.engine().detachMeters();
+            grown = buildParts(members, metadata, options.meterRegistry(), old.engine().failureLock());
+            old.engine().setMemberFailures(Growth.mirrored(grown.recorder(), members));
+            grown.engine().setMemberFailures(Growth.mirrored(grown.recorder(), old.members()));
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            growth = null;
+            window.release(); // what waited goes to the old geometry, which is still the array
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting the grow", e);
+            }
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) e;
+        }
+        parts = grown;
+        LOG.warning(() -> "array " + name + ": growing from " + before.raidDisks() + " to " + raidDisks + " members (data"
+                + " offset moves down " + grow.offsetShift() + " sectors)");
+        events.fire(ArrayListener.Kind.RESHAPE_STARTED, null, 0);
+        window.release(); // before the sweep's first step claims its range
+        startSweep(g, 0);
+    }
+
+    /** Starts (or resumes) the copy of {@code g} at array sector {@code from}. */
+    private void startSweep(Growth g, long from) {
+        int[] lastTenth = {(int) (from * 5 / g.grow.after().arraySectors())};
+        ReshapeSweep sweep = new ReshapeSweep(name, g.grow, g.window, new ReshapeSweep.Target() {
+            @Override
+            public CompletableFuture<Void> readOld(long offset, ByteBuffer dst) {
+                return g.oldEngine.read(offset, dst);
+            }
+
+            @Override
+            public CompletableFuture<Void> writeNew(long offset, ByteBuffer src) {
+                return parts.engine().write(offset, new ByteBuffer[] {src}, src.remaining(), false);
+            }
+
+            @Override
+            public CompletableFuture<Void> flushNew() {
+                return parts.engine().flush();
+            }
+
+            @Override
+            public void record(long positionSectors) throws IOException {
+                parts.metadata().reshapeRecorded(positionSectors);
+            }
+        }, new ReshapeSweep.Progress() {
+            @Override
+            public void recorded(long positionSectors) {
+                int fifth = (int) (positionSectors * 5 / g.grow.after().arraySectors());
+                if (fifth > lastTenth[0] && fifth < 5) {
+                    lastTenth[0] = fifth;
+                    events.fire(ArrayListener.Kind.RESHAPE_PROGRESS, null, fifth * 20);
+                }
+            }
+
+            @Override
+            public void ended(long positionSectors, boolean stopped, Throwable error) {
+                if (error != null) {
+                    g.window.pause(); // requests go on, served from what was copied
+                } else if (!stopped) {
+                    finishGrow(g);
+                }
+            }
+        }, parts.engine()::hasClientRequests, speedLimits);
+        g.sweep = sweep;
+        sweep.start(from);
+    }
+
+    /** The copy reached the end (on the sweep thread): the members say so, every request goes to the new geometry. */
+    private void finishGrow(Growth g) {
+        try {
+            parts.metadata().reshapeFinished();
+            g.window.finish();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": could not record the end of the grow", e);
+            g.window.pause();
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        growth = null;
+        g.oldEngine.close();
+        LOG.warning(() -> "array " + name + ": grown to " + g.grow.after().raidDisks() + " members, "
+                + g.grow.after().arrayBytes() + " bytes");
+        events.fire(ArrayListener.Kind.RESHAPE_FINISHED, null, 0);
+        long resyncFrom = resyncAfterGrow;
+        Parts p = parts;
+        if (resyncFrom < p.geometry().memberSectors() && !p.members().degraded()) {
+            resyncAfterGrow = Long.MAX_VALUE;
+            p.resync().start(resyncFrom);
+        }
+        if (p.members().degraded()) {
+            try {
+                p.memberOps().activateSpare();
+            } catch (IOException e) {
+                LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": could not activate a hot spare", e);
+            }
+        }
+    }
+
+    @Override
+    public Optional<ReshapeStatus> reshape() {
+        Growth g = growth;
+        if (g == null) {
+            return Optional.empty();
+        }
+        ReshapeSweep sweep = g.sweep;
+        long done = sweep != null ? sweep.progressSectors() : g.window.progress() / 512;
+        return Optional.of(new ReshapeStatus(g.grow.before().raidDisks(), g.grow.after().raidDisks(), done,
+                g.grow.after().arraySectors(), sweep != null ? sweep.speedKiBps() : 0, sweep != null && sweep.running()));
+    }
+
+    /** Blocks until a running grow has ended (tests, tools). */
+    public void awaitGrow() throws InterruptedException {
+        Growth g = growth;
+        ReshapeSweep sweep = g == null ? null : g.sweep;
+        if (sweep != null) {
+            sweep.await();
+        }
     }
 
     @Override
     public ArrayStatus status() {
-        long done = resync.checkpoint();
-        String state = resync.running() ? "active, resyncing"
-                : done < geometry.memberSectors() ? "active, resync pending" : "active";
-        if (members.failed()) {
+        long done = parts.resync().checkpoint();
+        String state = parts.resync().running() ? "active, resyncing"
+                : done < parts.geometry().memberSectors() ? "active, resync pending" : "active";
+        if (growth != null) {
+            state = "active, reshaping";
+        }
+        if (parts.members().failed()) {
             state = "active, FAILED";
-        } else if (members.degraded()) {
-            StripeSweep r = sweeps.rebuild();
+        } else if (parts.members().degraded()) {
+            StripeSweep r = parts.sweeps().rebuild();
             state += r != null && r.running() ? ", degraded, recovering" : ", degraded";
         }
-        return new ArrayStatus(name, metadata.uuidString(), state,
-                geometry.raidDisks(), geometry.chunkBytes(), geometry.layout().mdName(), sizeBytes(),
-                geometry.memberSectors(), metadata.events(), members.paths(), resync.running(),
-                Math.min(done, geometry.memberSectors()));
+        return new ArrayStatus(name, parts.metadata().uuidString(), state,
+                parts.geometry().raidDisks(), parts.geometry().chunkBytes(), parts.geometry().layout().mdName(), sizeBytes(),
+                parts.geometry().memberSectors(), parts.metadata().events(), parts.members().paths(), parts.resync().running(),
+                Math.min(done, parts.geometry().memberSectors()));
     }
 
     @Override
     public void close() throws IOException {
-        bitmap.closeAfterSwitch(this::closeNow); // a grow --bitmap in progress finishes first
+        synchronized (growLock) {
+            Growth g = growth;
+            if (g != null && g.sweep != null) {
+                g.sweep.stop(); // records the position it reached; or it ended the grow meanwhile
+            }
+            parts.bitmap().closeAfterSwitch(this::closeNow); // a grow --bitmap in progress finishes first
+        }
     }
 
     private void closeNow() throws IOException {
         try {
-            memberOps.stop();
-            resync.stop();
-            sweeps.stop();
-            engine.close();
-            members.syncAll();
-            metadata.markStopped(resync.checkpoint());
+            parts.memberOps().stop();
+            parts.resync().stop();
+            parts.sweeps().stop();
+            Growth g = growth;
+            if (g != null) {
+                g.oldEngine.close();
+            }
+            parts.engine().close();
+            parts.members().syncAll();
+            long inSync = Math.min(parts.resync().checkpoint(), resyncAfterGrow);
+            parts.metadata().markStopped(inSync);
         } finally {
             try {
                 intentLog.close();
             } finally {
                 try {
-                    members.close();
+                    parts.members().close();
                 } finally {
                     spares.close();
                 }

@@ -36,6 +36,11 @@ final class SparePool implements AutoCloseable {
         return idle.isEmpty() ? Optional.empty() : Optional.of(idle.get(0));
     }
 
+    /** The idle spares in the order they would be used. */
+    synchronized List<Idle> idleList() {
+        return List.copyOf(idle);
+    }
+
     synchronized void removeIdle(Idle spare) {
         idle.remove(spare);
     }

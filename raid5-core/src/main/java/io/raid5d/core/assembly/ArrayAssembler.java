@@ -38,7 +38,8 @@ import java.util.List;
  */
 public final class ArrayAssembler {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ArrayAssembler.class.getName());
-    private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET | Superblock.FEATURE_RECOVERY_OFFSET;
+    private static final int KNOWN_FEATURES = Superblock.FEATURE_BITMAP_OFFSET | Superblock.FEATURE_RECOVERY_OFFSET
+            | Superblock.FEATURE_RESHAPE_ACTIVE | Superblock.FEATURE_NEW_OFFSET; // a grow raid5d resumes (checked below)
 
     /** Why a dirty array that is also degraded is not started without --force (say it the same way everywhere). */
     public static final String WRITE_HOLE = "it was not stopped cleanly and is degraded: stripes written at the crash may"
@@ -50,9 +51,22 @@ public final class ArrayAssembler {
     private ArrayAssembler() {
     }
 
-    /** Opens and checks the members, all of them (no degraded set); the caller owns the result. */
+    /**
+     * Opens and checks the members, all of them (no degraded set), not in the middle of a grow
+     * (their rows are in two geometries); the caller owns the result.
+     */
     public static AssembledMembers open(List<String> paths, boolean readOnly) throws AssemblyException {
-        return open(paths, readOnly, false, false, DirectIoMode.AUTO);
+        AssembledMembers am = open(paths, readOnly, false, false, DirectIoMode.AUTO);
+        if (am.growResume() != null) {
+            try {
+                am.close();
+            } catch (IOException ignored) {
+                // nothing was written
+            }
+            throw new AssemblyException("the array is growing (at array sector " + am.growResume().positionSectors() + " of "
+                    + am.growResume().grow().after().arraySectors() + "): assemble it so the grow finishes first");
+        }
+        return am;
     }
 
     private static AssembledMembers open(List<String> paths, boolean readOnly, boolean allowDegraded, boolean force,
@@ -177,7 +191,7 @@ public final class ArrayAssembler {
             ArrayMetadata metadata = new ArrayMetadata(am.members(), am.superblocks(), log);
             Raid5Array array;
             try {
-                array = new Raid5Array(name, am.members(), metadata, options, log);
+                array = new Raid5Array(name, am.members(), metadata, options, log, am.growResume());
             } catch (RuntimeException e) {
                 log.close();
                 throw e;
@@ -223,7 +237,7 @@ public final class ArrayAssembler {
 
     private static Superblock readSuperblock(MemberDevice dev) throws AssemblyException {
         try {
-            return SuperblockIo.read(dev);
+            return SuperblockIo.readReshaping(dev); // a grow in progress is resumed; check() refuses other reshapes
         } catch (SuperblockException | IOException e) {
             String msg = e.getMessage();
             throw new AssemblyException(msg != null && msg.contains(dev.path()) ? msg : dev.path() + ": " + msg, e);
@@ -317,6 +331,7 @@ public final class ArrayAssembler {
         } catch (IllegalArgumentException e) {
             throw new AssemblyException(refPath + ": " + e.getMessage(), e);
         }
+        Raid5Array.GrowResume resume = growResume(ref, refPath, arrayId, geometry);
         MemberDevice[] byRole = new MemberDevice[raidDisks];
         Superblock[] sbByRole = new Superblock[raidDisks];
         List<LeftOutMember> leftOut = new ArrayList<>();
@@ -427,9 +442,16 @@ public final class ArrayAssembler {
         if (outCount(byRole, sbByRole) > 1) {
             throw new AssemblyException(tooFewMessage(arrayId, raidDisks, byRole, sbByRole, leftOut, refPath, ref, force));
         }
+        if (resume != null && rebuilding >= 0) {
+            throw new AssemblyException("array " + arrayId + " is growing and " + byRole[rebuilding].path() + " is still in"
+                    + " recovery: raid5d cannot run both at once; let the kernel's md finish them (mdadm --assemble)");
+        }
         long[] dataOffsets = new long[raidDisks];
+        long[] oldOffsets = new long[raidDisks];
         for (int r = 0; r < raidDisks; r++) {
-            dataOffsets[r] = sbByRole[r] == null ? ref.getDataOffset() : sbByRole[r].getDataOffset();
+            Superblock own = sbByRole[r] == null ? ref : sbByRole[r];
+            oldOffsets[r] = own.getDataOffset();
+            dataOffsets[r] = resume == null ? own.getDataOffset() : own.newDataOffset(); // a grow runs at the new offsets
             if (sbByRole[r] != null) {
                 adoptArrayState(sbByRole[r], ref);
             }
@@ -452,8 +474,12 @@ public final class ArrayAssembler {
         MemberSet members = new MemberSet(geometry, byRole, dataOffsets, rebuilding,
                 rebuilding >= 0 ? sbByRole[rebuilding].getRecoveryOffset() : 0);
         long bitmapAddress = ref.hasBitmap() ? SuperblockIo.internalBitmapByteOffset(ref) : -1;
+        if (resume != null) {
+            resume = new Raid5Array.GrowResume(resume.grow(), Arrays.copyOf(oldOffsets, resume.grow().before().raidDisks()),
+                    resume.positionSectors());
+        }
         return new AssembledMembers(members, java.util.Collections.unmodifiableList(Arrays.asList(sbByRole)), bitmapAddress,
-                List.copyOf(spares), List.copyOf(leftOut), List.copyOf(forced));
+                List.copyOf(spares), List.copyOf(leftOut), List.copyOf(forced), resume);
     }
 
     /** Roles without a member, plus one for a member still in recovery (it cannot serve its data yet). */
@@ -489,6 +515,42 @@ public final class ArrayAssembler {
         sb.setDevRoles(ref.getDevRoles());
         sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_BITMAP_OFFSET | ref.getFeatureMap() & Superblock.FEATURE_BITMAP_OFFSET);
         sb.setBitmapOffset(ref.getBitmapOffset());
+        if (ref.reshapeActive()) {
+            sb.setReshapePosition(ref.getReshapePosition()); // the freshest record holds
+        }
+    }
+
+    /**
+     * The grow recorded on the members, to resume, or null when none is: only a grow raid5d
+     * makes itself (more members, the same level, chunk and layout, the data moved down to a
+     * new offset, forwards), at a position on a stripe boundary of the new geometry.
+     */
+    private static Raid5Array.GrowResume growResume(Superblock ref, String refPath, String arrayId, Geometry after)
+            throws AssemblyException {
+        if (!ref.reshapeActive()) {
+            return null;
+        }
+        int fromDisks = ref.getRaidDisks() - ref.getDeltaDisks();
+        String what = String.format("array %s is in the middle of a reshape (%d->%d members, at array sector %d)", arrayId,
+                fromDisks, ref.getRaidDisks(), ref.getReshapePosition());
+        boolean grow = ref.getDeltaDisks() > 0 && ref.getNewLevel() == ref.getLevel()
+                && ref.getNewChunkSectors() == ref.getChunkSectors() && ref.getNewLayoutCode() == ref.getLayout().mdCode()
+                && (ref.getFeatureMap() & Superblock.FEATURE_RESHAPE_BACKWARDS) == 0
+                && (ref.getFeatureMap() & Superblock.FEATURE_NEW_OFFSET) != 0 && ref.getNewOffset() < 0 && fromDisks >= 2;
+        if (!grow) {
+            throw new AssemblyException(refPath + ": " + what + " that raid5d cannot resume (only a grow to more members"
+                    + " with the data moved to a lower offset): let the kernel's md finish it (mdadm --assemble)");
+        }
+        io.raid5d.core.geometry.Grow g = io.raid5d.core.geometry.Grow.of(
+                Geometry.of(fromDisks, ref.getChunkSectors(), ref.getLayout(), ref.getSize()), ref.getRaidDisks());
+        if (g.offsetShift() != -(long) ref.getNewOffset()) {
+            throw new AssemblyException(refPath + ": " + what + " with the data moved by " + -ref.getNewOffset()
+                    + " sectors, where raid5d moves it " + g.offsetShift() + ": let the kernel's md finish it (mdadm --assemble)");
+        }
+        if (ref.getReshapePosition() % g.unitSectors() != 0 || ref.getReshapePosition() > after.arraySectors()) {
+            throw new AssemblyException(refPath + ": " + what + ", a position not on a stripe boundary");
+        }
+        return new Raid5Array.GrowResume(g, null, ref.getReshapePosition());
     }
 
     private static String tooFewMessage(String arrayId, int raidDisks, MemberDevice[] byRole, Superblock[] sbByRole,

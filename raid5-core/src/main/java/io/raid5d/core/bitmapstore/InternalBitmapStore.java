@@ -36,9 +36,12 @@ public final class InternalBitmapStore implements BitmapStore {
         void bitmapIoFailed(int slot, MemberDevice member, IOException error);
     }
 
-    /** By slot (the caller's numbering, normally the role); null once absent or dropped. Guarded by this. */
-    private final MemberDevice[] members;
-    private final Superblock[] superblocks;
+    /**
+     * By slot (the caller's numbering, normally the role); null once absent or dropped. Guarded by
+     * this; both grow (replaced by longer copies, superblocks first) when an array grows to more members.
+     */
+    private MemberDevice[] members;
+    private volatile Superblock[] superblocks;
     private volatile MemberErrorListener listener = (slot, member, error) -> { };
 
     private InternalBitmapStore(MemberDevice[] members, Superblock[] superblocks) {
@@ -87,6 +90,10 @@ public final class InternalBitmapStore implements BitmapStore {
     public synchronized void addMember(int slot, MemberDevice member, Superblock superblock) {
         if (!superblock.hasBitmap()) {
             throw new IllegalArgumentException(member.path() + ": superblock has no internal bitmap");
+        }
+        if (slot >= members.length) { // the array grows: a new member joins past the old count
+            superblocks = java.util.Arrays.copyOf(superblocks, slot + 1);
+            members = java.util.Arrays.copyOf(members, slot + 1);
         }
         superblocks[slot] = superblock.copy();
         members[slot] = member;

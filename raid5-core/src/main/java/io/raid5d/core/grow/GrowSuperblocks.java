@@ -53,6 +53,25 @@ public final class GrowSuperblocks {
         return all;
     }
 
+    /**
+     * An idle spare that stays a spare through the grow: it carries the array's reshape state
+     * (md writes it in every superblock) but no new offset of its own, since no data of it moves.
+     */
+    public static Superblock startedSpare(Superblock spare, Superblock started) {
+        Superblock sb = spare.copy();
+        sb.setFeatureMap(sb.getFeatureMap() & ~Superblock.FEATURE_NEW_OFFSET | Superblock.FEATURE_RESHAPE_ACTIVE);
+        sb.setRaidDisks(started.getRaidDisks());
+        sb.setDeltaDisks(started.getDeltaDisks());
+        sb.setNewLevel(started.getNewLevel());
+        sb.setNewLayoutCode(started.getNewLayoutCode());
+        sb.setNewChunkSectors(started.getNewChunkSectors());
+        sb.setNewOffset(0);
+        sb.setReshapePosition(started.getReshapePosition());
+        sb.setDevRoles(started.getDevRoles());
+        sb.setEvents(started.getEvents());
+        return sb;
+    }
+
     /** The reshape has written and synced every step below {@code position} (array sectors). */
     public static List<Superblock> recorded(List<Superblock> all, long position) {
         List<Superblock> out = new ArrayList<>();

@@ -270,7 +270,7 @@ public final class OfflineGrow {
     }
 
     /** Where md lets a lowered data offset begin: past the superblock's 36 KiB, the internal bitmap and the bad block log. */
-    private static long metadataEnd(MemberDevice dev, Superblock sb) throws IOException, GrowException {
+    public static long metadataEnd(MemberDevice dev, Superblock sb) throws IOException, GrowException {
         long end = sb.getSuperOffset() + 8;
         if (sb.hasBitmap()) {
             try {

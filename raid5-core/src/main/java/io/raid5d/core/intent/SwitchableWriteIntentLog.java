@@ -68,7 +68,8 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
     private volatile Entry current;
     private volatile Entry[] live; // current first, then retired logs not yet closed; replaced under this
     private final AtomicReferenceArray<Entry> byGen = new AtomicReferenceArray<>(MAX_GENERATIONS);
-    private volatile Runnable listener;
+    private volatile Runnable listener; // fans out to engineListeners; set once
+    private final java.util.List<Runnable> engineListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     // ---- guarded by this
     private int nextGen;
     private boolean degraded; // what setDegraded said last; a new log is told at the switch
@@ -144,10 +145,18 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
         return e == null || e.log.isBatchWritten(bmSeq & SEQ_MASK);
     }
 
+    /**
+     * Registers an engine's callback. A growing array has two engines on one log (the old
+     * geometry's and the new one's), so every registered callback hears every batch; a closed
+     * engine's callback finds no stripe waiting and does nothing.
+     */
     @Override
-    public void onBatchWritten(Runnable engineListener) {
-        this.listener = engineListener;
-        current.log.onBatchWritten(engineListener);
+    public synchronized void onBatchWritten(Runnable engineListener) {
+        engineListeners.add(engineListener);
+        if (listener == null) {
+            listener = () -> engineListeners.forEach(Runnable::run);
+            current.log.onBatchWritten(listener);
+        }
     }
 
     @Override

@@ -4,12 +4,12 @@ package io.raid5d.core.resync;
  * The background thread of a sweep over the array (resync, rebuild, scrub) and the request to
  * stop it. The thread owns the sweep's progress; others read it and may only ask it to stop.
  */
-final class SweepThread {
+public final class SweepThread {
     private volatile Thread worker; // non-null while the sweep runs
     private volatile boolean stopRequested;
 
     /** Runs {@code body} on a new daemon thread named {@code name}; {@link #running()} until it returns. */
-    void start(String name, Runnable body) {
+    public void start(String name, Runnable body) {
         Thread t = new Thread(() -> {
             try {
                 body.run();
@@ -22,21 +22,21 @@ final class SweepThread {
         t.start();
     }
 
-    boolean running() {
+    public boolean running() {
         return worker != null;
     }
 
-    boolean stopRequested() {
+    public boolean stopRequested() {
         return stopRequested;
     }
 
     /** Asks the sweep to stop after its current window (the sweep polls {@link #stopRequested()}). */
-    void requestStop() {
+    public void requestStop() {
         stopRequested = true;
     }
 
     /** Waits for the sweep to end. */
-    void await() throws InterruptedException {
+    public void await() throws InterruptedException {
         Thread t = worker;
         if (t != null) {
             t.join();
@@ -44,7 +44,7 @@ final class SweepThread {
     }
 
     /** Asks the sweep to stop and waits for it, keeping an interrupt for the caller. */
-    void stopAndWait() {
+    public void stopAndWait() {
         requestStop();
         Thread t = worker;
         boolean interrupted = false;

@@ -13,12 +13,18 @@ final class MemberFaults {
     private final MemberSet members;
     // Member failures are recorded one at a time; a pass that skipped a lost member passes
     // through this monitor before it acknowledges, so it never beats the superblock update.
-    private final Object failureLock = new Object();
+    // Shared by the two engines of a growing array (both record into one set of superblocks).
+    private final Object failureLock;
     private volatile MemberFailures failures = MemberFailures.NONE; // set before any I/O
 
-    MemberFaults(String name, MemberSet members) {
+    MemberFaults(String name, MemberSet members, Object failureLock) {
+        this.failureLock = failureLock;
         this.name = name;
         this.members = members;
+    }
+
+    Object failureLock() {
+        return failureLock;
     }
 
     void setMemberFailures(MemberFailures failures) {

@@ -63,6 +63,16 @@ public final class StripeEngine implements AutoCloseable {
     private volatile long lastClientRequestNanos = System.nanoTime() - 1_000_000_000L; // throttles background sweeps
 
     public StripeEngine(String name, MemberSet members, WriteIntent log, Config config, MeterRegistry registry) {
+        this(name, members, log, config, registry, new Object());
+    }
+
+    /**
+     * An engine that records member failures under {@code failureLock}, the lock of another
+     * engine over the same devices (the old and new geometry of a growing array): a pass of
+     * either that skipped a member failed by the other waits for the failure to be recorded.
+     */
+    public StripeEngine(String name, MemberSet members, WriteIntent log, Config config, MeterRegistry registry,
+                        Object failureLock) {
         this.members = members;
         int raidDisks = members.geometry().raidDisks();
         if (raidDisks > 64) {
@@ -71,7 +81,7 @@ public final class StripeEngine implements AutoCloseable {
         this.io = new MemberIo(name, config.ioThreads());
         this.cache = new StripeCache(members.geometry(), config.stripeCacheSize());
         this.metrics = new StripeMetrics(registry, name, cache);
-        this.faults = new MemberFaults(name, members);
+        this.faults = new MemberFaults(name, members, failureLock);
         this.completion = new RequestCompletion(cache, io, members, faults);
         this.unplug = new UnplugPolicy(name, cache, log, config.unplugDelayMicros());
         this.admission = new RequestAdmission(name, cache, completion, unplug, metrics);
@@ -106,6 +116,27 @@ public final class StripeEngine implements AutoCloseable {
 
     public StripeMetrics metrics() {
         return metrics;
+    }
+
+    /** The lock member failures are recorded under (see the constructor taking one). */
+    public Object failureLock() {
+        return faults.failureLock();
+    }
+
+    /** Takes this engine's meters out of the registry (another engine of the array registers them next). */
+    public void detachMeters() {
+        metrics.close();
+    }
+
+    /**
+     * Waits until every write, trim and sync handed to the engine so far has completed (reads
+     * are not counted). For a grow's start, while no new request reaches the engine.
+     */
+    public void awaitWritesDone() throws InterruptedException {
+        while (completion.openRequests() > 0) {
+            unplug.requestUnplug(true); // delayed heads go now, not at the unplug timer
+            Thread.sleep(1);
+        }
     }
 
     /** Heads per chunk row (a row is {@code chunk / 4 KiB} stripe heads wide). */

@@ -98,32 +98,7 @@ class OfflineGrowTest {
     }
 
     private static List<Path> makeArray(Path dir, int members, int spares, Layout layout) throws Exception {
-        List<Path> paths = new ArrayList<>();
-        List<MemberDevice> devices = new ArrayList<>();
-        NewArrayPlan.Request request = new NewArrayPlan.Request().name("g").raidDisks(members).chunkBytes(CHUNK).layout(layout)
-                .requestedSizeBytes(USED).bitmap(NewArrayPlan.BitmapKind.INTERNAL).bitmapChunkBytes(1 << 20).assumeClean(true);
-        try {
-            for (int i = 0; i < members + spares; i++) {
-                Path p = dir.resolve("g" + i + ".img");
-                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(USED + (2 << 20));
-                }
-                paths.add(p);
-                MemberDevice d = MemberDevices.open(p, false);
-                devices.add(d);
-                if (i < members) {
-                    request.member(d.path(), d.sizeBytes());
-                } else {
-                    request.spare(d.path(), d.sizeBytes());
-                }
-            }
-            NewArrayPlan.plan(request).writeTo(devices);
-        } finally {
-            for (MemberDevice d : devices) {
-                d.close();
-            }
-        }
-        return paths;
+        return GrowFixtures.makeArray(dir, members, spares, layout, CHUNK, USED);
     }
 
     /** Random bytes over the whole array through the engine, then a clean stop. */
