@@ -34,6 +34,12 @@ final class ArrayReports {
         if (s.resyncDoneSectors() < s.memberSectors()) {
             out.add(row("Resync Status", percent(s) + " complete"));
         }
+        v.reshape().ifPresent(r -> {
+            // mdadm --detail's lines for a reshape
+            out.add(row("Reshape Status", r.percentTenths() / 10 + "% complete" + (r.running() ? ""
+                    : " (stopped: see the log)")));
+            out.add(row("Delta Devices", (r.toDisks() - r.fromDisks()) + ", (" + r.fromDisks() + "->" + r.toDisks() + ")"));
+        });
         v.health().ifPresent(h -> {
             if (h.rebuildRunning() || h.degraded() && h.recoveredSectors() > 0 && h.recoveredSectors() < s.memberSectors()) {
                 out.add(row("Rebuild Status", (int) (h.recoveredSectors() * 100 / Math.max(1, s.memberSectors()))
@@ -159,6 +165,7 @@ final class ArrayReports {
             v.health().filter(h -> !h.scrub().equals("idle")).ifPresent(h -> out.add(String.format(
                     "      %s = %d%% (%d/%d) mismatch_cnt=%d", h.scrub(), h.scrubDoneSectors() * 100 / Math.max(1, s.memberSectors()),
                     h.scrubDoneSectors() / 2, s.memberSectors() / 2, h.mismatchCount())));
+            v.reshape().ifPresent(r -> out.add(reshapeLine(r)));
             if (s.resyncRunning()) {
                 out.add(resyncLine(v));
             } else if (s.resyncDoneSectors() < s.memberSectors()) {
@@ -190,6 +197,23 @@ final class ArrayReports {
         return sb.toString();
     }
 
+    /** /proc/mdstat's line for a reshape: its progress in KiB of the grown array, and the rate per member. */
+    private static String reshapeLine(io.raid5d.core.array.ReshapeStatus r) {
+        int tenths = r.percentTenths();
+        int filled = Math.min(20, tenths / 50);
+        String bar = "[" + "=".repeat(filled) + ">" + ".".repeat(Math.max(0, 19 - filled)) + "]";
+        StringBuilder sb = new StringBuilder(String.format("      %s  reshape = %d.%d%% (%d/%d)", bar, tenths / 10, tenths % 10,
+                r.doneSectors() / 2, r.totalSectors() / 2));
+        long perMember = r.speedKiBps();
+        if (perMember > 0) {
+            long left = (r.totalSectors() - r.doneSectors()) / 2 / (r.toDisks() - 1); // KiB per member still to write
+            sb.append(String.format(" finish=%.1fmin speed=%dK/sec", left / (double) perMember / 60.0, perMember));
+        } else if (!r.running()) {
+            sb.append(" stopped");
+        }
+        return sb.toString();
+    }
+
     static String json(ArrayView v) {
         ArrayStatus s = v.status();
         Json j = new Json();
@@ -201,6 +225,10 @@ final class ArrayReports {
         j.key("resync").begin().field("running", s.resyncRunning()).field("done_sectors", s.resyncDoneSectors())
                 .field("percent", s.resyncPercentTenths() / 10.0).field("speed_kib_per_sec", v.resyncSectorsPerSecond() / 2)
                 .end();
+        v.reshape().ifPresent(r -> j.key("reshape").begin().field("from_disks", r.fromDisks()).field("to_disks", r.toDisks())
+                .field("done_sectors", r.doneSectors()).field("total_sectors", r.totalSectors())
+                .field("percent", r.percentTenths() / 10.0).field("speed_kib_per_sec", r.speedKiBps())
+                .field("running", r.running()).end());
         if (v.bitmap().isPresent()) {
             BitmapInfo b = v.bitmap().get();
             j.key("bitmap").begin().field("location", b.location()).field("chunk_bytes", b.chunkBytes())

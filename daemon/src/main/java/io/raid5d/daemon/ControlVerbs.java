@@ -87,8 +87,19 @@ final class ControlVerbs {
             return List.of("repair started on " + name);
         });
         server.register("grow", args -> {
+            if (args.size() == 3 && args.get(1).equals("--raid-devices")) {
+                int n;
+                try {
+                    n = Integer.parseInt(args.get(2));
+                } catch (NumberFormatException e) {
+                    throw new ControlException("grow --raid-devices wants a number, not " + args.get(2));
+                }
+                manager.running(args.get(0)).control().growMembers(n);
+                return List.of("growing " + args.get(0) + " to " + n + " members (raid5 detail " + args.get(0)
+                        + " shows the progress)");
+            }
             if (args.size() != 3 || !args.get(1).equals("--bitmap")) {
-                throw new ControlException("grow wants NAME --bitmap internal|none|FILE");
+                throw new ControlException("grow wants NAME --bitmap internal|none|FILE, or NAME --raid-devices N");
             }
             manager.running(args.get(0)).control().growBitmap(args.get(2));
             return List.of("bitmap of " + args.get(0) + " is now " + args.get(2));

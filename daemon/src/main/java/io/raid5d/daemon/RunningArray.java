@@ -29,6 +29,6 @@ record RunningArray(ManagedArray engine, RaidArray served, RaidBlockExport expor
     ArrayView view() {
         ArrayStatus s = engine.status();
         return new ArrayView(s, bitmap(), s.resyncRunning() ? resyncRate.sectorsPerSecond() : 0,
-                Optional.of(engine.health()));
+                Optional.of(engine.health()), engine.reshape());
     }
 }

@@ -137,8 +137,9 @@ final class ControlCommands {
     }
 
     @Command(name = "grow", description = "Change an array: add, remove or move the write-intent bitmap of a running array"
-            + " (NAME --bitmap), or grow a stopped array onto its spares (--offline --raid-devices N MEMBER... SPARE...),"
-            + " in md's reshape format: the kernel's md can finish a grow this one was stopped in, and the other way round.")
+            + " (NAME --bitmap); grow a running array onto its idle spares while it serves (NAME --raid-devices N, after"
+            + " 'raid5 add'), or a stopped one (--offline --raid-devices N MEMBER... SPARE...); in md's reshape format: the"
+            + " kernel's md can finish a grow raid5d was stopped in, and the other way round.")
     static final class Grow extends Base {
         @Parameters(paramLabel = "NAME|DEVICE", arity = "1..*",
                 description = "the running array's name; with --offline, the members in role order, then the spares that join")
@@ -156,13 +157,9 @@ final class ControlCommands {
         @Override
         public Integer call() throws Exception {
             if (!offline) {
-                if (raidDevices != null) {
-                    throw new IllegalArgumentException("growing a running array to more members is not built yet (issue 18):"
-                            + " stop it and grow it with --offline");
-                }
-                if (bitmap == null || names.size() != 1) {
-                    throw new IllegalArgumentException("grow NAME --bitmap internal|none|FILE, or grow --offline --raid-devices N"
-                            + " MEMBER... SPARE...");
+                if (names.size() != 1 || (bitmap == null) == (raidDevices == null)) {
+                    throw new IllegalArgumentException("grow NAME --bitmap internal|none|FILE, grow NAME --raid-devices N, or"
+                            + " grow --offline --raid-devices N MEMBER... SPARE...");
                 }
                 return super.call();
             }
@@ -194,6 +191,9 @@ final class ControlCommands {
 
         @Override
         List<String> request() {
+            if (raidDevices != null) {
+                return List.of("grow", names.get(0), "--raid-devices", String.valueOf(raidDevices));
+            }
             String b = bitmap.equals("internal") || bitmap.equals("none") ? bitmap
                     : java.nio.file.Path.of(bitmap).toAbsolutePath().toString();
             return List.of("grow", names.get(0), "--bitmap", b);

@@ -32,6 +32,9 @@ public interface ArrayControl {
     /** {@code grow --bitmap internal|none|FILE}: add, remove or move the write-intent bitmap. */
     void growBitmap(String bitmap) throws ControlException;
 
+    /** {@code grow --raid-devices N}: grow onto idle spares while the array serves (md's online reshape). */
+    void growMembers(int raidDisks) throws ControlException;
+
     /** The stripe cache size (entries, as md's stripe_cache_size). */
     int stripeCacheSize() throws ControlException;
 

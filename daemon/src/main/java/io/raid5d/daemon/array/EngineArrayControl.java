@@ -69,6 +69,11 @@ public final class EngineArrayControl implements ArrayControl {
     }
 
     @Override
+    public void growMembers(int raidDisks) throws ControlException {
+        call("grow", () -> array.grow(raidDisks));
+    }
+
+    @Override
     public int stripeCacheSize() {
         return array.stripeCacheSize();
     }
