@@ -105,8 +105,9 @@ public final class ReshapeSweep {
                     safe = p;
                     lastRecordNanos = System.nanoTime();
                 }
-                int units = 1; // as many rows as need no record in between
-                while (units < maxUnits && p + units * unit < end && !grow.mustRecordBefore(p + units * unit, safe)) {
+                int units = 1; // as many rows as need no record in between, and a quarter second's worth at the limit
+                int most = Math.min(maxUnits, unitsPerQuarterSecond(unit));
+                while (units < most && p + units * unit < end && !grow.mustRecordBefore(p + units * unit, safe)) {
                     units++;
                 }
                 long stepEnd = p + units * unit;
@@ -173,11 +174,25 @@ public final class ReshapeSweep {
         progress.recorded(position);
     }
 
+    /** Steps of the unit that the speed limit lets through in 250 ms (a throttled step keeps clients waiting no longer). */
+    private int unitsPerQuarterSecond(long unit) {
+        long limit = currentLimit();
+        if (limit <= 0) {
+            return Integer.MAX_VALUE;
+        }
+        long arrayBytes = limit * 1024 / 4 * grow.after().dataDisks();
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, arrayBytes / (unit * 512)));
+    }
+
+    private long currentLimit() {
+        StripeSweep.SpeedLimits l = limits;
+        return busy.getAsBoolean() ? Math.max(l.minKiBps(), 1) : l.maxKiBps();
+    }
+
     /** Sleeps so the rate since the start stays under the limit that applies now; a waiting request cuts the sleep. */
     private void throttle(long p) throws InterruptedException {
         while (!thread.stopRequested() && !window.waitingBelow(Long.MAX_VALUE)) {
-            StripeSweep.SpeedLimits l = limits;
-            long limit = busy.getAsBoolean() ? Math.max(l.minKiBps(), 1) : l.maxKiBps();
+            long limit = currentLimit();
             if (limit <= 0) {
                 return;
             }

@@ -78,6 +78,64 @@ class KernelGrowIT {
         served(dir, halfForRaid5d, sha);
     }
 
+    /**
+     * The online grow and the kernel: raid5d grows a running array while nbdcopy writes to it
+     * and is stopped (SIGTERM) midway; the members say where (mdadm --examine), and the kernel's
+     * md resumes and finishes the grow with the bytes raid5d was given; the same members, grown
+     * by raid5d to the end, are assembled by the kernel as they are.
+     */
+    @Test
+    void anOnlineGrowStoppedMidwayIsFinishedByTheKernel(@TempDir Path dir) throws Exception {
+        List<Path> devices = Members.paths(dir, "ko", 4);
+        Cmd.raid5(Members.pathArgs("create --raid-devices 3 --chunk 64K --size 16M --bitmap-chunk 1M --name kgrow",
+                devices.subList(0, 3))).requireOk();
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(devices.get(3).toFile(), "rw")) {
+            f.setLength(Files.size(devices.get(0)));
+        }
+        byte[] data = new byte[32 << 20];
+        new Random(61).nextBytes(data);
+        Path in = dir.resolve("in.bin");
+        Files.write(in, data);
+        try (DaemonProcess d = DaemonProcess.start(dir, "--sync-speed-min", "2000", "--sync-speed-max", "2000",
+                "--array", "kgrow=" + String.join(",", devices.subList(0, 3).stream().map(Path::toString).toList()))) {
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("kgrow")).requireOk();
+            d.raid5("add", "kgrow", devices.get(3).toString()).requireOk();
+            d.raid5("grow", "kgrow", "--raid-devices", "4").requireOk();
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("kgrow")).requireOk(); // through the grow
+            Thread.sleep(1500);
+            assertTrue(d.raid5("detail", "kgrow").requireOk().out().contains("reshaping"), "stopped midway");
+            assertEquals(0, d.stop(), d.log());
+        }
+        String mid = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(3).toString()).requireOk().out();
+        assertTrue(mid.matches("(?s).*Reshape pos'n : [1-9].*") && mid.contains("Delta Devices : 1 (3->4)")
+                && mid.contains("Device Role : Active device 3") && mid.contains("State : clean"), mid);
+        Path expected = dir.resolve("expected.bin");
+        byte[] grown = new byte[48 << 20];
+        System.arraycopy(data, 0, grown, 0, data.length);
+        Files.write(expected, grown);
+        String sha = Members.sha256(expected);
+        List<Path> forRaid5d = copy(devices, dir.resolve("raid5d"));
+
+        Path resumed = kernel(dir.resolve("k-online"), devices);
+        assertEquals("yes", read(resumed, "reshaped"), "the kernel resumed the grow raid5d stopped");
+        assertEquals(String.valueOf(48 << 20), read(resumed, "md0.size"));
+        assertEquals(sha, read(resumed, "md0.sha256"));
+        assertEquals("0", read(resumed, "mismatch_cnt"));
+
+        // raid5d resumes its own at assembly and finishes it; the kernel takes the result as it is
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", arrayArg(forRaid5d))) {
+            for (int i = 0; i < 600 && d.raid5("detail", "kgrow").requireOk().out().contains("reshaping"); i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(0, d.stop(), d.log());
+        }
+        served(dir, forRaid5d, sha);
+        Path whole = kernel(dir.resolve("k-whole"), forRaid5d);
+        assertEquals("no", read(whole, "reshaped"));
+        assertEquals(sha, read(whole, "md0.sha256"));
+        assertEquals("0", read(whole, "mismatch_cnt"));
+    }
+
     /** kill -9 at random moments of a grow, again and again; every restart resumes, and the data verifies. */
     @Test
     void aGrowKilledAgainAndAgainResumesEachTime(@TempDir Path dir) throws Exception {

@@ -48,8 +48,8 @@ class OnlineGrowIT {
         Files.write(tailFile, tail);
         try (DaemonProcess d = DaemonProcess.start(dir, "--sync-speed-min", "3000", "--sync-speed-max", "6000",
                 "--array", Members.arrayArg("og", members))) {
-            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", tailFile.toString(),
-                    "[", "nbdkit", "--exit-with-parent", "-s", "--filter=offset", "nbd", "uri=" + d.uri("og"), "offset=" + 40 * MIB,
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", "--", tailFile.toString(),
+                    "[", "nbdkit", "--filter=offset", "nbd", "uri=" + d.uri("og"), "offset=" + 40 * MIB,
                     "range=" + 24 * MIB, "]").requireOk();
             String refused = d.raid5("grow", "og", "--raid-devices", "4").err();
             assertTrue(refused.contains("needs 1 spare, it has 0") && refused.contains("raid5 add"), refused);
@@ -141,8 +141,8 @@ class OnlineGrowIT {
                 int at = random.nextInt(31) * MIB;
                 Path p = dir.resolve("patch.bin");
                 Files.write(p, patch);
-                Cmd.run(Duration.ofMinutes(1), "nbdcopy", "--flush", p.toString(),
-                        "[", "nbdkit", "--exit-with-parent", "-s", "--filter=offset", "nbd", "uri=" + d.uri("ok"), "offset=" + at,
+                Cmd.run(Duration.ofMinutes(1), "nbdcopy", "--flush", "--", p.toString(),
+                        "[", "nbdkit", "--filter=offset", "nbd", "uri=" + d.uri("ok"), "offset=" + at,
                         "range=" + MIB, "]").requireOk();
                 System.arraycopy(patch, 0, data, at, MIB);
                 Thread.sleep(300 + random.nextInt(1500));
