@@ -9,12 +9,15 @@
 # read / write at QD32, each --warmup s unmeasured then --runtime s measured, caches dropped
 # before each measured job; then a rebuild onto a fifth capped loop device (fail, remove, add,
 # the recovery time the daemon logs; `raid5 detail` is polled until it no longer says degraded), after a
-# 1 MiB seq read with that member failed (degraded: reconstructed from the other three). The same fio jobs then run against
+# 1 MiB seq read with that member failed (degraded: reconstructed from the other three); then an online
+# grow to 5 members onto a sixth capped loop device (add, grow --raid-devices 5, the copy time the daemon
+# logs; the array is created with --data-offset 8M so the data can move down). The same fio jobs then run against
 # nbdkit's file plugin on ONE capped loop device in the same cgroup (what one member gives
 # through NBD). The "limit" column is what 4 such members can deliver:
 #   seq read 4 x bps, seq write 3 x bps (data members of a full stripe), 4K rand read 4 x iops,
 #   4K rand write 2 x iops (read-modify-write: 2 reads + 2 writes per write; reads and writes
-#   have separate caps, so 4 x iops reads / 2 and 4 x iops writes / 2), rebuild member / bps.
+#   have separate caps, so 4 x iops reads / 2 and 4 x iops writes / 2), rebuild member / bps, grow member / bps
+#   (every member writes its whole used size in the new geometry; the reads of the old rows have their own cap).
 # Whatever a server reads or writes through the page cache (nbdkit's file plugin does; raid5d
 # before 6412e91, or with --direct-io off) can beat the caps: cache hits, and writes left to the
 # kernel's flusher (outside the cgroup, so cgroup v1 does not throttle it). The script reports what
@@ -108,8 +111,9 @@ new_loop() { # name -> loop device, capped in the cgroup
 }
 m=(); for i in 0 1 2 3; do m+=("$(new_loop "m$i")"); done
 spare=$(new_loop spare)
+grower=$(new_loop grow)
 peer=$(new_loop peer)
-devs=$(for l in "${m[@]}" "$spare" "$peer"; do cat "/sys/block/$(basename "$l")/dev"; done | tr '\n' ' ')
+devs=$(for l in "${m[@]}" "$spare" "$grower" "$peer"; do cat "/sys/block/$(basename "$l")/dev"; done | tr '\n' ' ')
 echo "members ${m[*]}, spare $spare, nbdkit's device $peer; cgroup $cg" >&2
 
 # Does the throttle really apply? A direct read inside the cgroup, 2 s worth at the cap.
@@ -134,7 +138,8 @@ cg_io() { # through the throttle so far, summed over our loop devices: bytes R W
 }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
-"$home/bin/raid5" create --raid-devices 4 --chunk 512K --bitmap internal --name lim "${m[@]}" >/dev/null
+# 8 MiB of data offset: room for the grow to 5 members to move the data down (2 MiB at 512K chunks)
+"$home/bin/raid5" create --raid-devices 4 --chunk 512K --data-offset 8M --bitmap internal --name lim "${m[@]}" >/dev/null
 p1=$(free_port); sock="$work/raid5d.sock"
 # shellcheck disable=SC2086  # RAID5D_OPTS is a list of options
 cg_exec "$home/bin/raid5d" --listen "127.0.0.1:$p1" --control "$sock" --sync-speed-max 0 ${RAID5D_OPTS:-} \
@@ -212,14 +217,33 @@ end=$(date +%s.%N)
 after=$(cg_io)
 echo "$before $after" >"$work/raid5d-rebuild.cgio"
 r5 detail lim >"$work/detail-after.txt" 2>&1 || true
+
+echo "raid5d: grow to 5 members onto $grower" >&2
+drop_caches
+r5 add lim "$grower" >/dev/null
+before=$(cg_io)
+gstart=$(date +%s.%N)
+r5 grow lim --raid-devices 5 >/dev/null
+grown=yes
+deadline=$(( $(date +%s) + 30 * limit_s + 120 ))
+while :; do
+    r5 detail lim >"$work/detail-grow.txt" 2>&1 || { cat "$work/detail-grow.txt" >&2; grown=no; break; }
+    grep -q 'reshaping' "$work/detail-grow.txt" || break
+    [ "$(date +%s)" -lt "$deadline" ] || { grown=no; break; }
+    sleep 0.1
+done
+gend=$(date +%s.%N)
+after=$(cg_io)
+echo "$before $after" >"$work/raid5d-grow.cgio"
+grep -q "Raid Devices : 5" "$work/detail-grow.txt" || grown=no
 run_server nbdkit "$p2" "$size_n"
 t1=$(date +%s.%N)
 
 RAID5D_REV="$(git -C "$home" log -1 --format=%h 2>/dev/null || echo '?')" python3 - "$work" "$json_out" "$cmdline" "$runtime" "$warmup" "$member_bytes" "$bps_bytes" "$iops" \
-    "$start" "$end" "$rebuilt" "$probe" "$size_r" "$size_n" "$t0" "$t1" <<'PY'
+    "$start" "$end" "$rebuilt" "$probe" "$size_r" "$size_n" "$t0" "$t1" "$gstart" "$gend" "$grown" <<'PY'
 import json, os, sys
 (work, json_out, cmdline, runtime, warmup, member, bps, iops, start, end, rebuilt, probe,
- size_r, size_n, t0, t1) = sys.argv[1:17]
+ size_r, size_n, t0, t1, gstart, gend, grown) = sys.argv[1:20]
 member, bps, iops = int(member), int(bps), int(iops)
 MiB = 1 << 20
 bw = bps / MiB
@@ -292,6 +316,18 @@ else:
 print(f"| rebuild of a {member // MiB} MiB member | {rcell} | {lim_s:.2f} s ({bw:.0f} MiB/s) | {lim_s / secs:.2f} | n/a | n/a | {rr:.0f} R / {rw:.0f} W; n/a |")
 out["rebuild"] = {"seconds": secs, "seconds_polled": polled, "finished": rebuilt == "yes", "limit_seconds": lim_s,
                   "cgroup_MiB_rw": [rr, rw]}
+# the grow: "array lim: grow copied to the end at array sector N (M MiB in S s: ...)"; each of the 5 members
+# writes its whole used size (md writes the new rows past the old end too), so the write cap bounds it
+gpolled = float(gend) - float(gstart)
+glogged = [float(x) for x in re.findall(r"grow copied to the end at array sector \d+ \([\d.]+ MiB in ([\d.]+) s",
+                                         open(os.path.join(work, "raid5d.log")).read())]
+gsecs = glogged[-1] if glogged and grown == "yes" else gpolled
+gr, gw = cgio("raid5d", "grow")
+gcell = f"{gsecs:.2f} s ({member / gsecs / MiB:.0f} MiB/s per member)" if grown == "yes" else f"not finished after {gsecs:.0f} s"
+print(f"| grow from 4 to 5 members of {member // MiB} MiB (online, idle) | {gcell} | {lim_s:.2f} s ({bw:.0f} MiB/s) | "
+      f"{lim_s / gsecs:.2f} | n/a | n/a | {gr:.0f} R / {gw:.0f} W; n/a |")
+out["grow"] = {"seconds": gsecs, "seconds_polled": gpolled, "finished": grown == "yes", "limit_seconds": lim_s,
+               "cgroup_MiB_rw": [gr, gw]}
 print()
 print("What went through the throttle (I/O the cgroup submitted to the loop devices, summed over them; page-cache hits "
       "and writes flushed later by the kernel's flusher threads are not in it):")
@@ -299,12 +335,12 @@ print()
 print("| job | server | MiB read | reads | avg read KiB | MiB written | writes | avg write KiB | MiB written by the flusher, unthrottled |")
 print("|---|---|---|---|---|---|---|---|---|")
 rows = [(n, l) for n in ["seqread", "seqwrite", "randread", "randwrite"] for l in ["raid5d", "nbdkit"]] + [
-    ("seqread-degraded", "raid5d"), ("rebuild", "raid5d")]
+    ("seqread-degraded", "raid5d"), ("rebuild", "raid5d"), ("grow", "raid5d")]
 titles["seqread-degraded"] = "1 MiB seq read, QD16, degraded"
 for name, label in rows:
     rb_, wb_, rn, wn, _, fw = cgio_full(label, name)
     avg = lambda b, n: f"{b / n / 1024:.0f}" if n else "-"
-    print(f"| {titles.get(name, 'rebuild')} | {label} | {rb_ / MiB:.0f} | {rn} | {avg(rb_, rn)} | {wb_ / MiB:.0f} | {wn} | {avg(wb_, wn)} | {fw / MiB:.0f} |")
+    print(f"| {titles.get(name, name)} | {label} | {rb_ / MiB:.0f} | {rn} | {avg(rb_, rn)} | {wb_ / MiB:.0f} | {wn} | {avg(wb_, wn)} | {fw / MiB:.0f} |")
 print()
 print(f"raid5d / limit: measured over the limit's figure (IOPS; for seq jobs MiB/s = IOPS x 1 MiB). 4 KiB rand "
       f"write's limit is 2 x {iops}: each write is 2 reads + 2 writes, and reads and writes are capped separately "

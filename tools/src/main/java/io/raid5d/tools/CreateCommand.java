@@ -57,6 +57,11 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "--bitmap-chunk", paramLabel = "SIZE", description = "member space per bitmap bit (default: 64M; K, M, G suffixes; a plain number is KiB, as in mdadm)")
     String bitmapChunk;
 
+    @Option(names = "--data-offset", paramLabel = "SIZE", description = "where the data starts on each member (mdadm's"
+            + " --data-offset; K, M, G suffixes, a plain number is KiB; default: md's rule, which leaves up to 128 MiB of"
+            + " headroom for a grow, less on small members)")
+    String dataOffset;
+
     @Option(names = {"-z", "--size"}, paramLabel = "SIZE", description = "space used on each member (default: all); needed to create missing member files")
     String size;
 
@@ -133,6 +138,9 @@ final class CreateCommand implements Callable<Integer> {
             NewArrayPlan.Request request = new NewArrayPlan.Request().name(arrayName).raidDisks(raidDevices)
                     .chunkBytes(chunkBytes).layout(parsedLayout).requestedSizeBytes(usedBytes).bitmap(bitmapKind)
                     .assumeClean(clean).daemonSleepSeconds(delay);
+            if (dataOffset != null) {
+                request.dataOffsetBytes(Sizes.parseBytes(dataOffset));
+            }
             if (bitmapChunk != null) {
                 request.bitmapChunkBytes(Sizes.parseBytes(bitmapChunk));
             }

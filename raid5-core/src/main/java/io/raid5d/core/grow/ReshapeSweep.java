@@ -93,14 +93,19 @@ public final class ReshapeSweep {
         long end = grow.after().arraySectors();
         long oldEnd = grow.before().arraySectors();
         int maxUnits = (int) Math.max(1, MAX_STEP_BYTES / (unit * 512));
-        ByteBuffer buffer = ByteBuffer.allocateDirect((int) (maxUnits * unit * 512));
+        // two buffers: the next step is read in the old geometry while the last one is written in the new
+        ByteBuffer[] buffers = {ByteBuffer.allocateDirect((int) (maxUnits * unit * 512)),
+                ByteBuffer.allocateDirect((int) (maxUnits * unit * 512))};
+        int current = 0;
         long safe = fromSector;
-        long p = fromSector;
+        long p = fromSector; // steps below it are read (and written, or being written)
+        Writing writing = new Writing(fromSector);
         long lastRecordNanos = System.nanoTime();
         Throwable error = null;
         try {
             while (p < end && !thread.stopRequested()) {
                 if (p > safe && (grow.mustRecordBefore(p, safe) || System.nanoTime() - lastRecordNanos > RECORD_EVERY_NANOS)) {
+                    writing.finish();
                     record(p);
                     safe = p;
                     lastRecordNanos = System.nanoTime();
@@ -112,17 +117,20 @@ public final class ReshapeSweep {
                 }
                 long stepEnd = p + units * unit;
                 window.beginStep(stepEnd * 512);
-                copy(p, stepEnd, oldEnd, buffer);
-                window.endStep();
-                p = stepEnd;
-                progressSectors = p;
-                if (window.waitingBelow(p * 512)) {
-                    record(p); // a client waits for it: cheaper than its wait
-                    safe = p;
+                ByteBuffer step = read(p, stepEnd, oldEnd, buffers[current]);
+                writing.finish(); // the step before: written (its old cells and this step's do not overlap)
+                if (writing.end > safe && window.waitingBelow(writing.end * 512)) {
+                    record(writing.end); // a client waits for it: cheaper than its wait
+                    safe = writing.end;
                     lastRecordNanos = System.nanoTime();
                 }
+                writing = new Writing(p, stepEnd, target.writeNew(p * 512, step));
+                current ^= 1;
+                p = stepEnd;
                 throttle(p);
             }
+            writing.finish();
+            p = writing.end;
             if (p > safe) {
                 target.flushNew().get(); // the end (or the stop) is durable before it is recorded
                 if (p < end) {
@@ -136,6 +144,9 @@ public final class ReshapeSweep {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             error = e;
+        }
+        if (error != null) {
+            p = writing.end; // copied for sure
         }
         long at = p;
         boolean stopped = error == null && p < end;
@@ -152,8 +163,33 @@ public final class ReshapeSweep {
         progress.ended(at, stopped, error);
     }
 
-    /** One step: array sectors {@code [from, to)} read in the old geometry (zeros past its end), written in the new. */
-    private void copy(long from, long to, long oldEnd, ByteBuffer buffer) throws ExecutionException, InterruptedException {
+    /** A step's write in the new geometry, in flight. */
+    private final class Writing {
+        final long end;
+        private final CompletableFuture<Void> done;
+
+        Writing(long at) {
+            this.end = at;
+            this.done = null;
+        }
+
+        Writing(long from, long to, CompletableFuture<Void> done) {
+            this.end = to;
+            this.done = done;
+        }
+
+        /** Waits for the write; then the window's copied part reaches its end. */
+        void finish() throws ExecutionException, InterruptedException {
+            if (done != null) {
+                done.get();
+            }
+            window.endStep(end * 512);
+            progressSectors = end;
+        }
+    }
+
+    /** Reads array sectors {@code [from, to)} in the old geometry (zeros past its end) into {@code buffer}. */
+    private ByteBuffer read(long from, long to, long oldEnd, ByteBuffer buffer) throws ExecutionException, InterruptedException {
         int bytes = (int) ((to - from) * 512);
         ByteBuffer step = buffer.clear().limit(bytes).slice();
         int oldBytes = (int) (Math.max(0, Math.min(to, oldEnd) - from) * 512);
@@ -163,7 +199,7 @@ public final class ReshapeSweep {
         for (int i = oldBytes; i < bytes; i++) {
             step.put(i, (byte) 0); // md writes zeros past the old end
         }
-        target.writeNew(from * 512, step.duplicate()).get();
+        return step;
     }
 
     private void record(long position) throws IOException, ExecutionException, InterruptedException {

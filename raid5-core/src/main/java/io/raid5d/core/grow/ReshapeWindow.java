@@ -115,13 +115,15 @@ public final class ReshapeWindow {
     }
 
     /**
-     * The sweep is about to copy {@code [progress, to)}: new requests touching it wait, and this
-     * returns once no old-geometry request in flight overlaps it.
+     * The sweep is about to copy up to {@code to} (from the end of what it copied or is copying):
+     * new requests touching the window wait, and this returns once no old-geometry request in
+     * flight overlaps the part not yet copied.
      */
     public void beginStep(long to) throws InterruptedException {
         synchronized (this) {
+            long from = Math.max(progress, stepEnd);
             stepEnd = to;
-            while (overlapsOld(progress, to)) {
+            while (overlapsOld(Math.min(from, progress), to)) {
                 wait();
             }
         }
@@ -136,9 +138,9 @@ public final class ReshapeWindow {
         return false;
     }
 
-    /** The step begun last is copied (written, not yet durable or recorded). */
-    public synchronized void endStep() {
-        progress = stepEnd;
+    /** Everything below {@code at} is copied (written, not yet durable or recorded). */
+    public synchronized void endStep(long at) {
+        progress = at;
     }
 
     /** The reshape position {@code position} is recorded on the members: requests waiting below it go ahead. */

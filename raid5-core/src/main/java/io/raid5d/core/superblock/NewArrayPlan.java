@@ -75,6 +75,7 @@ public final class NewArrayPlan {
         private BitmapKind bitmap = BitmapKind.INTERNAL;
         private long bitmapChunkBytes;
         private boolean assumeClean;
+        private long dataOffsetBytes; // 0: md's default
         private int daemonSleepSeconds = BitmapSuperblock.DEFAULT_DAEMON_SLEEP;
         private Instant createdAt;
         private Random random;
@@ -124,6 +125,16 @@ public final class NewArrayPlan {
         /** Adds the member that gets the next role (0, 1, ...). */
         public Request member(String label, long sizeBytes) {
             members.add(new Member(label, sizeBytes));
+            return this;
+        }
+
+        /**
+         * Where the data starts on every member (mdadm's --data-offset), in bytes, a multiple of
+         * 4 KiB; 0 = md's default (superblock, bitmap and reshape headroom). More headroom lets a
+         * later grow move the data down without a backup file.
+         */
+        public Request dataOffsetBytes(long bytes) {
+            this.dataOffsetBytes = bytes;
             return this;
         }
 
@@ -234,6 +245,16 @@ public final class NewArrayPlan {
         }
         // Like mdadm, the first member's size picks the data offset for the whole array.
         long dataOffset = defaultDataOffset(devSectors[0], chunkSectors);
+        if (r.dataOffsetBytes != 0) {
+            if (r.dataOffsetBytes % 4096 != 0 || r.dataOffsetBytes < 0) {
+                throw new IllegalArgumentException("data offset " + r.dataOffsetBytes + " bytes is not a multiple of 4 KiB");
+            }
+            dataOffset = r.dataOffsetBytes / 512;
+            if (dataOffset < Superblock.V12_SUPER_OFFSET + 8) {
+                throw new IllegalArgumentException("data offset " + r.dataOffsetBytes + " bytes leaves no room for the"
+                        + " superblock (at 4 KiB): it must be at least 8 KiB");
+            }
+        }
 
         long minFree = Long.MAX_VALUE;
         long maxFree = 0;

@@ -106,7 +106,8 @@ class OnlineGrowTest {
             assertEquals(1, sb.getDeltaDisks());
             assertTrue(sb.isClean(), "a clean stop");
             recorded = sb.getReshapePosition();
-            assertEquals(stoppedAt, recorded, "the stop records where the copy is");
+            assertTrue(recorded >= stoppedAt && recorded < USED * 3 / 512 && recorded % (3 * CHUNK / 512) == 0,
+                    "the stop records where the copy reached: " + recorded + " (" + stoppedAt + " before the stop)");
         }
         AssemblyRefusal.check(paths);
         try (Raid5Array a = ArrayAssembler.assemble("g", names(paths), ArrayOptions.defaults())) {

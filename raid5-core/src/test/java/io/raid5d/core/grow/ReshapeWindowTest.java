@@ -64,7 +64,7 @@ class ReshapeWindowTest {
         issued.forEach(p -> p.done.complete(null));
         assertTrue(below.future().isDone() && above.future().isDone());
 
-        w.endStep();
+        w.endStep(1500);
         assertTrue(w.waitingBelow(1500));
         w.recorded(1500);
         List<Part> released = r.take();
@@ -136,7 +136,7 @@ class ReshapeWindowTest {
         w.submit(r.op(4096, 8192));
         Part old = r.take().get(0);
         w.beginStep(4096); // below the old request: no wait
-        w.endStep();
+        w.endStep(4096);
         w.submit(r.op(0, 512)); // waits for a record
         AtomicReference<Throwable> err = new AtomicReference<>();
         Thread finisher = new Thread(() -> {
@@ -202,7 +202,7 @@ class ReshapeWindowTest {
         }
         for (long p = 0; p < end; p += unit) {
             w.beginStep(p + unit);
-            w.endStep();
+            w.endStep(p + unit);
             if (w.waitingBelow(p + unit) || (p / unit) % 7 == 0) {
                 w.recorded(p + unit);
             }

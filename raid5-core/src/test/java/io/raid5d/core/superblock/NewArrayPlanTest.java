@@ -59,6 +59,18 @@ class NewArrayPlanTest {
         assertTrue(planError(request(3, 64 * MIB).spare("small", 16 * MIB)).contains("spare small is too small"));
     }
 
+    /** mdadm's --data-offset: every member's data starts there; refused when unaligned or over the superblock. */
+    @Test
+    void aChosenDataOffsetIsUsedOnEveryMember() {
+        NewArrayPlan plan = NewArrayPlan.plan(request(3, 64 * MIB).dataOffsetBytes(8 * MIB).spare("s", 64 * MIB));
+        for (Superblock sb : plan.superblocks()) {
+            assertEquals(8 * MIB / 512, sb.getDataOffset());
+            assertEquals(64 * MIB / 512 - 8 * MIB / 512, sb.getDataSize());
+        }
+        assertTrue(planError(request(3, 64 * MIB).dataOffsetBytes(4096 + 512)).contains("not a multiple of 4 KiB"));
+        assertTrue(planError(request(3, 64 * MIB).dataOffsetBytes(4096)).contains("no room for the superblock"));
+    }
+
     @Test
     void dataOffsetFollowsMdadm() {
         // fixtures: 16 MiB / 64K chunk and 8 MiB / 16K chunk members got 2048 sectors
