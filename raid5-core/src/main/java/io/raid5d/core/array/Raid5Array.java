@@ -638,12 +638,12 @@ public final class Raid5Array implements ManagedArray {
         ReshapeSweep sweep = new ReshapeSweep(name, g.grow, g.window, new ReshapeSweep.Target() {
             @Override
             public CompletableFuture<Void> readOld(long offset, ByteBuffer dst) {
-                return g.oldEngine.read(offset, dst);
+                return g.oldEngine.sweepRead(offset, dst);
             }
 
             @Override
             public CompletableFuture<Void> writeNew(long offset, ByteBuffer src) {
-                return parts.engine().write(offset, new ByteBuffer[] {src}, src.remaining(), false);
+                return parts.engine().sweepWrite(offset, src);
             }
 
             @Override
@@ -673,7 +673,7 @@ public final class Raid5Array implements ManagedArray {
                     finishGrow(g);
                 }
             }
-        }, parts.engine()::hasClientRequests, speedLimits);
+        }, () -> parts.engine().hasClientRequests() || g.oldEngine.hasClientRequests(), speedLimits);
         g.sweep = sweep;
         sweep.start(from);
     }

@@ -222,6 +222,31 @@ public final class StripeEngine implements AutoCloseable {
         return r.future;
     }
 
+    /**
+     * A background sweep's read (a grow's copy): as {@link #read}, but not counted as client I/O,
+     * so {@link #hasClientRequests} still tells whether clients are busy.
+     */
+    public CompletableFuture<Void> sweepRead(long offset, ByteBuffer dst) {
+        if (members.failed()) {
+            return CompletableFuture.failedFuture(faults.arrayFailed());
+        }
+        return reads.read(offset, dst);
+    }
+
+    /** A background sweep's write (a grow's copy): as {@link #write}, not counted as client I/O. */
+    public CompletableFuture<Void> sweepWrite(long offset, ByteBuffer src) {
+        int length = src.remaining();
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (members.failed()) {
+            return CompletableFuture.failedFuture(faults.arrayFailed());
+        }
+        WriteRequest r = new WriteRequest(offset, new ByteBuffer[] {src}, length, false);
+        admission.submit(r);
+        return r.future;
+    }
+
     /** Completes when every write completed before the call is durable on every member. */
     public CompletableFuture<Void> flush() {
         unplug.requestUnplug(true);
