@@ -123,6 +123,19 @@ final class DaemonProcess implements AutoCloseable {
         throw new AssertionError("no log line like /" + line + "/ within " + seconds + " s:\n" + log());
     }
 
+    /** Polls {@code raid5 detail ARRAY} until {@code done} holds (bounded: fails the test after {@code seconds}). */
+    String awaitDetail(String array, java.util.function.Predicate<String> done, int seconds) throws Exception {
+        String last = "";
+        for (long i = 0; i < seconds * 10L; i++) {
+            last = raid5("detail", array).requireOk().out();
+            if (done.test(last)) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("detail of " + array + " not as awaited within " + seconds + " s:\n" + last + "\n" + log());
+    }
+
     /** SIGTERM, then wait for the exit; returns the exit status. */
     int stop() throws InterruptedException {
         process.destroy(); // SIGTERM

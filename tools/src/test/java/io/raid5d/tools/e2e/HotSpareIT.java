@@ -115,14 +115,6 @@ class HotSpareIT {
     }
 
     private static String awaitDetail(DaemonProcess d, String array, java.util.function.Predicate<String> done) throws Exception {
-        String last = "";
-        for (int i = 0; i < 600; i++) {
-            last = d.raid5("detail", array).requireOk().out();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the spare was not rebuilt within 60 s:\n" + last + "\n" + d.log());
+        return d.awaitDetail(array, done, 60);
     }
 }

@@ -54,6 +54,14 @@ class OnlineGrowIT {
             String refused = d.raid5("grow", "og", "--raid-devices", "4").err();
             assertTrue(refused.contains("needs 1 spare, it has 0") && refused.contains("raid5 add"), refused);
 
+            Path monOut = dir.resolve("monitor.out");
+            Path monErr = dir.resolve("monitor.err");
+            Process monitor = new ProcessBuilder(Cmd.bin("raid5").toString(), "--control", d.controlSocket().toString(),
+                    "monitor").redirectOutput(monOut.toFile()).redirectError(monErr.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            for (int i = 0; i < 300 && !Files.readString(monErr).contains("monitoring raid5d"); i++) {
+                Thread.sleep(100);
+            }
             int members1 = 3;
             for (Path spare : spares) {
                 int to = members1 + 1;
@@ -74,7 +82,7 @@ class OnlineGrowIT {
                 String fioOut = Files.readString(dir.resolve("fio" + to + ".log"));
                 assertEquals(0, fio.exitValue(), fioOut);
                 assertFalse(fioOut.contains("verify: bad"), fioOut);
-                String grown = awaitDetail(d, "og", s -> !s.contains("reshaping"));
+                String grown = d.awaitDetail("og", s -> !s.contains("reshaping"), 180);
                 assertTrue(grown.contains("Raid Devices : " + to) && !grown.contains("degraded"), grown);
                 assertTrue(grown.contains("Array Size : " + (to - 1) * 32 * 1024 + " KiB"), grown);
                 String size = Cmd.run(Duration.ofMinutes(1), "nbdinfo", "--size", d.uri("og")).requireOk().out().strip();
@@ -90,6 +98,11 @@ class OnlineGrowIT {
             assertArrayEquals(tail, Arrays.copyOfRange(all, 40 * MIB, 64 * MIB), "what was written before the grows");
             assertArrayEquals(new byte[64 * MIB], Arrays.copyOfRange(all, 64 * MIB, 128 * MIB), "the new space reads zeros");
             assertTrue(d.log().contains("grown to 5 members"), d.log());
+            monitor.destroy();
+            monitor.waitFor(30, TimeUnit.SECONDS);
+            String events = Files.readString(monOut);
+            // mdadm --monitor names a reshape's events as a rebuild's
+            assertTrue(events.contains("RebuildStarted og") && events.contains("RebuildFinished og"), events);
             assertEquals(0, d.stop(), d.log());
         }
         List<Path> now = new ArrayList<>(members);
@@ -151,7 +164,7 @@ class OnlineGrowIT {
             }
         }
         try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("ok", all))) {
-            awaitDetail(d, "ok", s -> !s.contains("reshaping") && !s.contains("resync"));
+            d.awaitDetail("ok", s -> !s.contains("reshaping") && !s.contains("resync"), 180);
             Path out = dir.resolve("out.bin");
             Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("ok"), out.toString()).requireOk();
             byte[] got = Files.readAllBytes(out);
@@ -178,18 +191,5 @@ class OnlineGrowIT {
             f.setLength(Files.size(like));
         }
         return p;
-    }
-
-    private static String awaitDetail(DaemonProcess d, String array, java.util.function.Predicate<String> done)
-            throws Exception {
-        String last = "";
-        for (int i = 0; i < 1800; i++) {
-            last = d.raid5("detail", array).requireOk().out();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not done within 180 s:\n" + last + "\n" + d.log());
     }
 }
