@@ -98,8 +98,16 @@ final class ControlVerbs {
                 return List.of("growing " + args.get(0) + " to " + n + " members (raid5 detail " + args.get(0)
                         + " shows the progress)");
             }
+            if (args.size() == 3 && args.get(1).equals("--size")) {
+                if (!args.get(2).equals("max")) {
+                    throw new ControlException("grow --size takes max (the members' room), not " + args.get(2));
+                }
+                long size = manager.running(args.get(0)).control().growSize();
+                return List.of(args.get(0) + " is now " + size + " bytes; the new rows resync in the background (raid5"
+                        + " detail " + args.get(0) + "); clients that connect from now on see the new size");
+            }
             if (args.size() != 3 || !args.get(1).equals("--bitmap")) {
-                throw new ControlException("grow wants NAME --bitmap internal|none|FILE, or NAME --raid-devices N");
+                throw new ControlException("grow wants NAME --bitmap internal|none|FILE, NAME --raid-devices N, or NAME --size max");
             }
             manager.running(args.get(0)).control().growBitmap(args.get(2));
             return List.of("bitmap of " + args.get(0) + " is now " + args.get(2));

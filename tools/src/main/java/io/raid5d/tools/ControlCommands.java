@@ -148,6 +148,9 @@ final class ControlCommands {
         String bitmap;
         @Option(names = {"-n", "--raid-devices"}, paramLabel = "N", description = "the number of members after the grow")
         Integer raidDevices;
+        @Option(names = {"-z", "--size"}, paramLabel = "max", description = "with NAME: use all the room the members have"
+                + " (after they were replaced by bigger ones); the new rows resync in the background")
+        String size;
         @Option(names = "--offline", description = "the array is stopped: grow its members here (resumes a grow recorded on them)")
         boolean offline;
         @Option(names = "--speed-max", paramLabel = "KiB/s", description = "with --offline: KiB per second written to each member"
@@ -157,14 +160,15 @@ final class ControlCommands {
         @Override
         public Integer call() throws Exception {
             if (!offline) {
-                if (names.size() != 1 || (bitmap == null) == (raidDevices == null)) {
-                    throw new IllegalArgumentException("grow NAME --bitmap internal|none|FILE, grow NAME --raid-devices N, or"
-                            + " grow --offline --raid-devices N MEMBER... SPARE...");
+                int asked = (bitmap == null ? 0 : 1) + (raidDevices == null ? 0 : 1) + (size == null ? 0 : 1);
+                if (names.size() != 1 || asked != 1) {
+                    throw new IllegalArgumentException("grow NAME --bitmap internal|none|FILE, grow NAME --raid-devices N,"
+                            + " grow NAME --size max, or grow --offline --raid-devices N MEMBER... SPARE...");
                 }
                 return super.call();
             }
-            if (raidDevices == null || bitmap != null) {
-                throw new IllegalArgumentException("grow --offline wants --raid-devices N and the devices, not --bitmap");
+            if (raidDevices == null || bitmap != null || size != null) {
+                throw new IllegalArgumentException("grow --offline wants --raid-devices N and the devices, not --bitmap or --size");
             }
             if (raidDevices != names.size()) {
                 throw new IllegalArgumentException("--raid-devices " + raidDevices + " but " + names.size()
@@ -193,6 +197,9 @@ final class ControlCommands {
         List<String> request() {
             if (raidDevices != null) {
                 return List.of("grow", names.get(0), "--raid-devices", String.valueOf(raidDevices));
+            }
+            if (size != null) {
+                return List.of("grow", names.get(0), "--size", size);
             }
             String b = bitmap.equals("internal") || bitmap.equals("none") ? bitmap
                     : java.nio.file.Path.of(bitmap).toAbsolutePath().toString();

@@ -35,6 +35,9 @@ public interface ArrayControl {
     /** {@code grow --raid-devices N}: grow onto idle spares while the array serves (md's online reshape). */
     void growMembers(int raidDisks) throws ControlException;
 
+    /** {@code grow --size max}: the members' used size becomes what the smallest has room for; returns the new size in bytes. */
+    long growSize() throws ControlException;
+
     /** The stripe cache size (entries, as md's stripe_cache_size). */
     int stripeCacheSize() throws ControlException;
 

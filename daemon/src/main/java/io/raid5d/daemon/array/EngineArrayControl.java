@@ -74,6 +74,13 @@ public final class EngineArrayControl implements ArrayControl {
     }
 
     @Override
+    public long growSize() throws ControlException {
+        long[] size = new long[1];
+        call("grow", () -> size[0] = array.growSize());
+        return size[0];
+    }
+
+    @Override
     public int stripeCacheSize() {
         return array.stripeCacheSize();
     }

@@ -371,6 +371,16 @@ public final class ArrayMetadata {
         writeAll(events, reference().getResyncOffset());
     }
 
+    /**
+     * Writes every superblock again as this metadata has it, with events above {@code eventsAbove}
+     * (a grow's start that reached only some members: they must not look fresher than the rest).
+     */
+    public synchronized void rewrite(long eventsAbove) throws IOException {
+        long events = Math.max(reference().getEvents(), eventsAbove) + 1;
+        bitmap.recordEvents(events);
+        writeAll(events, reference().getResyncOffset());
+    }
+
     /** The grow is done: the new geometry is the geometry (data offsets moved, the reshape bits cleared), events+1. */
     public synchronized void reshapeFinished() throws IOException {
         for (int r = 0; r < superblocks.length; r++) {

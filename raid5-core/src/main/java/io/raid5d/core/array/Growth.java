@@ -22,7 +22,10 @@ import java.util.function.Supplier;
  * (its end, or the array's close).
  */
 final class Growth {
+    /** The grow, or null for a pause of a size change (no copy, no sweep). */
     final Grow grow;
+    /** The array's size while this lasts: the old one. */
+    final long sizeBytesDuring;
     final StripeEngine oldEngine;
     final MemberSet oldMembers;
     final ReshapeWindow window;
@@ -30,6 +33,12 @@ final class Growth {
     volatile ReshapeSweep sweep;
 
     Growth(Grow grow, StripeEngine oldEngine, MemberSet oldMembers, ReshapeWindow window, Supplier<StripeEngine> newEngine) {
+        this(grow, grow.before().arrayBytes(), oldEngine, oldMembers, window, newEngine);
+    }
+
+    Growth(Grow grow, long sizeBytesDuring, StripeEngine oldEngine, MemberSet oldMembers, ReshapeWindow window,
+           Supplier<StripeEngine> newEngine) {
+        this.sizeBytesDuring = sizeBytesDuring;
         this.grow = grow;
         this.oldEngine = oldEngine;
         this.oldMembers = oldMembers;

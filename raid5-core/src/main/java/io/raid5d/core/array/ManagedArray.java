@@ -56,6 +56,12 @@ public interface ManagedArray extends RaidArray, MeterBinder {
      */
     void grow(int raidDisks) throws ArrayOperationException, IOException;
 
+    /**
+     * md's grow --size max: the members' used size becomes what the smallest has room for; the
+     * new rows are resynced in the background. Returns the array's new size in bytes.
+     */
+    long growSize() throws ArrayOperationException, IOException;
+
     /** The grow in progress, if any. */
     Optional<ReshapeStatus> reshape();
 

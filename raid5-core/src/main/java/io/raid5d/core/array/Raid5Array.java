@@ -355,7 +355,7 @@ public final class Raid5Array implements ManagedArray {
     @Override
     public long sizeBytes() {
         Growth g = growth;
-        return g != null ? g.grow.before().arrayBytes() : parts.geometry().arrayBytes(); // md exposes the old size until the end
+        return g != null ? g.sizeBytesDuring : parts.geometry().arrayBytes(); // md exposes the old size until the end
     }
 
     /** The geometry requests below the reshape position use (the only one when not growing). */
@@ -576,12 +576,13 @@ public final class Raid5Array implements ManagedArray {
         }
         // Hold every request, let those on their way in arrive, and let the old engine finish its
         // writes: the first step must see every write acknowledged before it.
-        old.memberOps().stop(); // no spare activation in the old geometry from now on
         ReshapeWindow window = new ReshapeWindow(0);
         window.hold();
         Growth g = new Growth(grow, old.engine(), old.members(), window, () -> parts.engine());
-        growth = g;
+        growth = g; // from now on no spare is activated (MemberOperations asks), none in the old geometry
         Parts grown;
+        List<SparePool.Idle> taken = new java.util.ArrayList<>();
+        ArrayMetadata[] startedMetadata = new ArrayMetadata[1];
         try {
             while (entering.sum() != 0) {
                 Thread.onSpinWait();
@@ -596,8 +597,10 @@ public final class Raid5Array implements ManagedArray {
             }
             MemberSet members = new MemberSet(grow.after(), devices, offsets, -1, 0);
             ArrayMetadata metadata = new ArrayMetadata(members, started, intentLog);
+            startedMetadata[0] = metadata;
             for (SparePool.Idle sp : joining) {
                 spares.removeIdle(sp);
+                taken.add(sp);
             }
             for (SparePool.Idle sp : spares.idleList()) { // spares that stay spares carry the grow too
                 metadata.restoreIdleSpare(sp.device(), io.raid5d.core.grow.GrowSuperblocks.startedSpare(
@@ -613,8 +616,19 @@ public final class Raid5Array implements ManagedArray {
             old.engine().setMemberFailures(Growth.mirrored(grown.recorder(), members));
             grown.engine().setMemberFailures(Growth.mirrored(grown.recorder(), old.members()));
         } catch (IOException | RuntimeException | InterruptedException e) {
+            // The start did not reach every member: the superblocks say again what the array is,
+            // with events past what the start wrote, so no member is taken for a grown one.
+            taken.forEach(spares::addIdle);
+            if (startedMetadata[0] != null) {
+                try {
+                    old.metadata().rewrite(startedMetadata[0].events());
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
             growth = null;
             window.release(); // what waited goes to the old geometry, which is still the array
+            LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": the grow could not start", e);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while starting the grow", e);
@@ -625,11 +639,162 @@ public final class Raid5Array implements ManagedArray {
             throw (RuntimeException) e;
         }
         parts = grown;
+        old.memberOps().stop(); // the old parts' spare activator
         LOG.warning(() -> "array " + name + ": growing from " + before.raidDisks() + " to " + raidDisks + " members (data"
                 + " offset moves down " + grow.offsetShift() + " sectors)");
         events.fire(ArrayListener.Kind.RESHAPE_STARTED, null, 0);
         window.release(); // before the sweep's first step claims its range
         startSweep(g, 0);
+    }
+
+    @Override
+    public long growSize() throws ArrayOperationException, IOException {
+        synchronized (growLock) {
+            ArrayOperationException[] refused = new ArrayOperationException[1];
+            long[] grownTo = new long[1];
+            parts.bitmap().closeAfterSwitch(() -> { // no bitmap switch meanwhile
+                try {
+                    grownTo[0] = resizeToMax();
+                } catch (ArrayOperationException e) {
+                    refused[0] = e;
+                }
+            });
+            if (refused[0] != null) {
+                throw refused[0];
+            }
+            return grownTo[0];
+        }
+    }
+
+    /**
+     * md's grow --size max: every member's used size becomes what the smallest member has room
+     * for (whole chunks), with requests held for the moment the parts are remade; the new rows
+     * are then resynced (the bitmap is remade for the bigger size with their bits set, as
+     * md_bitmap_resize does; without a bitmap the resync runs from the old end).
+     */
+    private long resizeToMax() throws ArrayOperationException, IOException {
+        Parts old = parts;
+        Geometry before = old.geometry();
+        if (growth != null) {
+            throw new ArrayOperationException("array " + name + " is growing: change its size when the grow has ended");
+        }
+        if (old.members().degraded()) {
+            throw new ArrayOperationException("array " + name + " is degraded: rebuild it before changing its size");
+        }
+        if (old.resync().checkpoint() < before.memberSectors()) {
+            throw new ArrayOperationException("array " + name + " is resyncing: let the resync finish before changing its size");
+        }
+        ArrayHealth health = old.sweeps().health(spares);
+        if (health.rebuildRunning() || !health.scrub().equals("idle")) {
+            throw new ArrayOperationException("array " + name + " is busy with a " + (health.rebuildRunning() ? "recovery"
+                    : health.scrub()) + ": let it finish before changing its size");
+        }
+        String bitmapAt = old.bitmap().location();
+        if (!bitmapAt.equals("internal") && !bitmapAt.equals("none")) {
+            throw new ArrayOperationException("array " + name + " keeps its bitmap in " + bitmapAt + ": move it (grow --bitmap"
+                    + " internal or none) before changing the size");
+        }
+        List<Superblock> sbs = old.metadata().superblocks();
+        long room = Long.MAX_VALUE;
+        String tightest = null;
+        for (int r = 0; r < sbs.size(); r++) {
+            if (sbs.get(r).getDataSize() < room) {
+                room = sbs.get(r).getDataSize();
+                tightest = old.members().member(r).path();
+            }
+        }
+        long newSize = room / before.chunkSectors() * before.chunkSectors();
+        if (newSize <= before.memberSectors()) {
+            throw new ArrayOperationException("array " + name + " already uses " + before.memberSectors() / 2 + " KiB of each"
+                    + " member and " + tightest + " has room for " + room / 2 + " KiB: replace the members with bigger ones"
+                    + " first (fail, remove, add, one at a time)");
+        }
+        List<Superblock> resized = new java.util.ArrayList<>();
+        for (Superblock sb : sbs) {
+            Superblock c = sb.copy();
+            c.setSize(newSize);
+            resized.add(c);
+        }
+        if (bitmapAt.equals("internal")) {
+            try {
+                WriteIntentLogBuilder.internalChunk(old.members(), resized); // room for the bigger bitmap, before anything changes
+            } catch (IllegalArgumentException e) {
+                throw new ArrayOperationException(e.getMessage());
+            }
+        }
+        Geometry after = Geometry.of(before.raidDisks(), before.chunkSectors(), before.layout(), newSize);
+        ReshapeWindow window = new ReshapeWindow(0);
+        window.hold();
+        Growth g = new Growth(null, before.arrayBytes(), old.engine(), old.members(), window, () -> parts.engine());
+        growth = g;
+        Parts grown;
+        try {
+            while (entering.sum() != 0) {
+                Thread.onSpinWait();
+            }
+            old.engine().awaitWritesDone();
+            intentLog.awaitDrained();
+            long events = old.metadata().events();
+            if (bitmapAt.equals("internal")) {
+                int[] offset = new int[1];
+                intentLog.replaceIdle(() -> {
+                    WriteIntentLogBuilder.Built built = WriteIntentLogBuilder.build(BitmapTarget.parse("internal"), old.members(),
+                            resized, events, before.memberSectors(), bitmapDaemonSleep());
+                    offset[0] = built.internalBitmapOffset();
+                    return built.log();
+                });
+                resized.forEach(sb -> sb.setBitmapOffset(offset[0]));
+                if (intentLog.current() instanceof io.raid5d.core.intent.BitmapWriteIntentLog b) {
+                    b.startDaemon();
+                }
+            }
+            MemberDevice[] devices = new MemberDevice[before.raidDisks()];
+            long[] offsets = new long[before.raidDisks()];
+            for (int r = 0; r < devices.length; r++) {
+                devices[r] = old.members().member(r);
+                offsets[r] = resized.get(r).getDataOffset();
+            }
+            MemberSet members = new MemberSet(after, devices, offsets, -1, 0);
+            ArrayMetadata metadata = new ArrayMetadata(members, resized, intentLog);
+            for (SparePool.Idle sp : spares.idleList()) {
+                Superblock own = old.metadata().superblockOfSpare(sp.device());
+                own.setSize(newSize);
+                metadata.restoreIdleSpare(sp.device(), own);
+            }
+            metadata.rewrite(events); // every member says the new size
+            old.engine().detachMeters();
+            grown = buildParts(members, metadata, options.meterRegistry(), null);
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            growth = null;
+            window.release();
+            LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": the size could not be changed", e);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while changing the size", e);
+            }
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) e;
+        }
+        parts = grown;
+        try {
+            window.finish(); // what waited goes to the new parts
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        growth = null;
+        old.engine().close();
+        old.memberOps().stop();
+        LOG.warning(() -> "array " + name + ": each member now holds " + newSize / 2 + " KiB (was " + before.memberSectors() / 2
+                + "), the array " + after.arrayBytes() + " bytes; resyncing the new rows");
+        grown.resync().start(before.memberSectors());
+        return after.arrayBytes();
+    }
+
+    private int bitmapDaemonSleep() {
+        return parts.bitmap().header().map(h -> h.getDaemonSleep()).orElse(
+                io.raid5d.bitmap.format.BitmapSuperblock.DEFAULT_DAEMON_SLEEP);
     }
 
     /** Starts (or resumes) the copy of {@code g} at array sector {@code from}. */
@@ -714,7 +879,7 @@ public final class Raid5Array implements ManagedArray {
     @Override
     public Optional<ReshapeStatus> reshape() {
         Growth g = growth;
-        if (g == null) {
+        if (g == null || g.grow == null) {
             return Optional.empty();
         }
         ReshapeSweep sweep = g.sweep;
@@ -737,7 +902,8 @@ public final class Raid5Array implements ManagedArray {
         long done = parts.resync().checkpoint();
         String state = parts.resync().running() ? "active, resyncing"
                 : done < parts.geometry().memberSectors() ? "active, resync pending" : "active";
-        if (growth != null) {
+        Growth now = growth;
+        if (now != null && now.grow != null) {
             state = "active, reshaping";
         }
         if (parts.members().failed()) {

@@ -59,6 +59,31 @@ final class WriteIntentLogBuilder {
         };
     }
 
+    /**
+     * The bitmap chunk an internal bitmap for the array the superblocks describe would have
+     * (checked before anything is written or closed).
+     *
+     * @throws IllegalArgumentException when there is no room for it before the data
+     */
+    static long internalChunk(MemberSet members, List<Superblock> superblocks) {
+        Superblock ref = superblocks.get(0);
+        long room = Long.MAX_VALUE;
+        String tightest = null;
+        for (int role = 0; role < superblocks.size(); role++) {
+            long r = NewArrayPlan.internalBitmapRoomSectors(superblocks.get(role));
+            if (r < room) {
+                room = r;
+                tightest = members.member(role).path();
+            }
+        }
+        try {
+            return NewArrayPlan.internalBitmapChunk(ref.getSize(), 0, room);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("no room for an internal bitmap on " + tightest + ": " + room
+                    + " sectors between the superblock and the data (data_offset " + ref.getDataOffset() + ")", e);
+        }
+    }
+
     private static Built buildInternal(MemberSet members, List<Superblock> superblocks, long events, long resyncOffset,
                                        int daemonSleepSeconds) throws IOException {
         Superblock ref = superblocks.get(0);

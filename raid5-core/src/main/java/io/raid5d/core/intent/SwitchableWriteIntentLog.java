@@ -237,6 +237,58 @@ public final class SwitchableWriteIntentLog implements WriteIntentLog {
         closeIfUnused(old);
     }
 
+    /** Makes the next log; may write (an internal bitmap remade in the old one's place). */
+    @FunctionalInterface
+    public interface LogBuilder {
+        WriteIntentLog build() throws IOException;
+    }
+
+    /**
+     * Replaces the log while nothing uses it (the array holds its requests and its writes have
+     * ended; no older log drains): the current log is closed first (daemon stopped, pages
+     * written), then {@code build} makes the next one, which may overwrite the old one's place
+     * (grow --size remakes an internal bitmap for the bigger size where it was). The next log
+     * covers what it must by itself (its bits set); its daemon is the caller's to start.
+     *
+     * @throws IllegalStateException when a write or an older log is still in flight (nothing changed)
+     */
+    public void replaceIdle(LogBuilder build) throws IOException {
+        Entry old;
+        synchronized (this) {
+            if (live.length != 1) {
+                throw new IllegalStateException("a previous write-intent log is still draining");
+            }
+            old = current;
+            int spins = 0;
+            while (!old.users.compareAndSet(0, CLOSED)) { // the unplug timer may hold it for a moment
+                if (++spins > 1_000_000) {
+                    throw new IllegalStateException("the write-intent log is still in use");
+                }
+                Thread.onSpinWait();
+            }
+        }
+        old.log.close();
+        WriteIntentLog next = build.build();
+        Runnable engineListener = listener;
+        if (engineListener != null) {
+            next.onBatchWritten(engineListener);
+        }
+        synchronized (this) {
+            if (degraded) {
+                next.setDegraded(true);
+            }
+            if (memberFailure != null) {
+                next.onMemberFailure(memberFailure);
+            }
+            Entry entry = new Entry(next, freeGeneration());
+            byGen.set(entry.gen, entry);
+            byGen.set(old.gen, null);
+            live = new Entry[] {entry};
+            current = entry;
+            notifyAll();
+        }
+    }
+
     private int freeGeneration() {
         for (int i = 0; i < MAX_GENERATIONS; i++) {
             int gen = (nextGen + i) % MAX_GENERATIONS;

@@ -17,16 +17,23 @@ final class GrowFixtures {
     /** {@code members} members then {@code spares} spares, files {@code g0.img ...}, internal bitmap, clean. */
     static List<Path> makeArray(Path dir, int members, int spares, Layout layout, int chunkBytes, long usedBytes)
             throws Exception {
+        return makeArray(dir, members, spares, layout, chunkBytes, usedBytes, usedBytes + (2 << 20),
+                NewArrayPlan.BitmapKind.INTERNAL);
+    }
+
+    /** As above, with files of {@code fileBytes} (room past the used size) and the bitmap kind given. */
+    static List<Path> makeArray(Path dir, int members, int spares, Layout layout, int chunkBytes, long usedBytes,
+                                long fileBytes, NewArrayPlan.BitmapKind bitmap) throws Exception {
         List<Path> paths = new ArrayList<>();
         List<MemberDevice> devices = new ArrayList<>();
         NewArrayPlan.Request request = new NewArrayPlan.Request().name("g").raidDisks(members).chunkBytes(chunkBytes)
-                .layout(layout).requestedSizeBytes(usedBytes).bitmap(NewArrayPlan.BitmapKind.INTERNAL)
-                .bitmapChunkBytes(1 << 20).assumeClean(true);
+                .layout(layout).requestedSizeBytes(usedBytes).bitmap(bitmap)
+                .bitmapChunkBytes(bitmap == NewArrayPlan.BitmapKind.INTERNAL ? 1 << 20 : 0).assumeClean(true);
         try {
             for (int i = 0; i < members + spares; i++) {
                 Path p = dir.resolve("g" + i + ".img");
                 try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(usedBytes + (2 << 20));
+                    f.setLength(fileBytes);
                 }
                 paths.add(p);
                 MemberDevice d = MemberDevices.open(p, false);

@@ -16,6 +16,7 @@ import io.raid5d.core.assembly.ArrayAssembler;
 import io.raid5d.core.geometry.Layout;
 import io.raid5d.core.member.MemberDevice;
 import io.raid5d.core.member.MemberDevices;
+import io.raid5d.core.member.testing.FaultInjectingMemberDevice;
 import io.raid5d.core.resync.StripeSweep;
 import io.raid5d.core.superblock.Superblock;
 import io.raid5d.core.superblock.SuperblockIo;
@@ -121,6 +122,95 @@ class OnlineGrowTest {
             checkBytes(a, shadow);
         }
         assertEquals(0, TestArrays.mismatchedSectors(paths));
+    }
+
+    /**
+     * A disk dies in the middle of a grow (every I/O to an old member fails from then on): the
+     * member is failed in both geometries, the grow goes on degraded as md's does, writers see
+     * no error, and the grown array, degraded, holds every byte; so does its next assembly
+     * without the dead member.
+     */
+    @Test
+    void aMemberThatDiesDuringTheGrowLeavesItGoingOnDegraded(@TempDir Path dir) throws Exception {
+        List<Path> paths = GrowFixtures.makeArray(dir, 3, 1, Layout.LEFT_SYMMETRIC, CHUNK, USED);
+        List<MemberDevice> devices = new ArrayList<>();
+        List<FaultInjectingMemberDevice> faulty = new ArrayList<>();
+        for (Path p : paths) {
+            FaultInjectingMemberDevice f = new FaultInjectingMemberDevice(MemberDevices.open(p, false));
+            faulty.add(f);
+            devices.add(f);
+        }
+        byte[] shadow;
+        try (Raid5Array a = ArrayAssembler.assembleDevices("g", devices, ArrayOptions.defaults())) {
+            shadow = fill(a, 5);
+            a.setSpeedLimits(new StripeSweep.SpeedLimits(3000, 6000));
+            Writers w = new Writers(a, shadow, 37);
+            w.start();
+            a.grow(4);
+            Thread.sleep(500);
+            assertTrue(a.reshape().isPresent());
+            faulty.get(1).failAll(); // an old member dies mid-grow
+            a.awaitGrow();
+            w.stopAndCheck();
+            assertFalse(a.reshape().isPresent(), "the grow finished degraded");
+            assertEquals(4, a.geometry().raidDisks());
+            assertEquals(USED * 3, a.sizeBytes());
+            assertTrue(a.health().degraded());
+            assertEquals(io.raid5d.core.member.MemberSet.Slot.FAULTY, a.health().slots().get(1));
+            checkBytes(a, shadow);
+        }
+        List<Path> alive = new ArrayList<>(paths);
+        alive.remove(1);
+        try (Raid5Array a = ArrayAssembler.assemble("g", names(alive), ArrayOptions.defaults())) {
+            assertEquals(4, a.geometry().raidDisks());
+            assertTrue(a.health().degraded());
+            checkBytes(a, shadow);
+        }
+    }
+
+    /**
+     * The spare's superblock cannot be written when the grow starts (a write error there): the
+     * grow is refused with the error, the members say again what the array is (with events past
+     * the half-written start), the array goes on serving in its old geometry, and assembles so.
+     */
+    @Test
+    void aGrowWhoseStartCannotBeWrittenLeavesTheArrayAsItWas(@TempDir Path dir) throws Exception {
+        List<Path> paths = GrowFixtures.makeArray(dir, 3, 1, Layout.LEFT_SYMMETRIC, CHUNK, USED);
+        List<MemberDevice> devices = new ArrayList<>();
+        FaultInjectingMemberDevice spare = null;
+        for (Path p : paths) {
+            FaultInjectingMemberDevice f = new FaultInjectingMemberDevice(MemberDevices.open(p, false));
+            devices.add(f);
+            spare = f;
+        }
+        byte[] shadow;
+        try (Raid5Array a = ArrayAssembler.assembleDevices("g", devices, ArrayOptions.defaults())) {
+            shadow = fill(a, 7);
+            spare.failWrites(4096, 8192); // its superblock
+            String why = assertThrows(java.io.IOException.class, () -> a.grow(4)).getMessage();
+            assertTrue(why != null && !why.isEmpty(), "the error says why");
+            assertFalse(a.reshape().isPresent());
+            assertEquals(3, a.geometry().raidDisks());
+            assertEquals(USED * 2, a.sizeBytes());
+            byte[] more = new byte[1 << 20];
+            new Random(3).nextBytes(more);
+            a.write(5 << 20, ByteBuffer.wrap(more), true).get(); // it still serves
+            System.arraycopy(more, 0, shadow, 5 << 20, more.length);
+            checkBytes(a, shadow);
+            spare.heal();
+        }
+        for (Path p : paths.subList(0, 3)) {
+            try (MemberDevice d = MemberDevices.open(p, true)) {
+                Superblock sb = SuperblockIo.read(d); // strict: no reshape on the members
+                assertEquals(3, sb.getRaidDisks());
+            }
+        }
+        try (Raid5Array a = ArrayAssembler.assemble("g", names(paths), ArrayOptions.defaults())) {
+            assertEquals(3, a.geometry().raidDisks());
+            assertFalse(a.health().degraded());
+            checkBytes(a, shadow);
+            assertEquals(1, a.health().spares().size(), "the spare is a spare again");
+        }
     }
 
     @Test

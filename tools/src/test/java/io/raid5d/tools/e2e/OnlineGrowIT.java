@@ -116,6 +116,49 @@ class OnlineGrowIT {
         }
     }
 
+    /**
+     * grow --size max: members with room past the used size (created with --size on bigger
+     * devices, as after replacing disks by bigger ones) give it to the array while it serves; the
+     * new size shows on a new connection and in mdadm --examine, the new rows are resynced, the
+     * old bytes stay, and the members check clean.
+     */
+    @Test
+    void sizeMaxGivesTheMembersRoomToTheArray(@TempDir Path dir) throws Exception {
+        List<Path> devices = Members.paths(dir, "sz", 3);
+        for (Path p : devices) {
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                f.setLength(40L * MIB);
+            }
+        }
+        Cmd.raid5(Members.pathArgs("create --raid-devices 3 --chunk 64K --size 16M --name sz", devices)).requireOk();
+        byte[] data = new byte[32 * MIB];
+        new Random(67).nextBytes(data);
+        Path in = dir.resolve("in.bin");
+        Files.write(in, data);
+        long size;
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("sz", devices))) {
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("sz")).requireOk();
+            String out = d.raid5("grow", "sz", "--size", "max").requireOk().out();
+            assertTrue(out.contains("sz is now "), out);
+            size = Long.parseLong(Cmd.run(Duration.ofMinutes(1), "nbdinfo", "--size", d.uri("sz")).requireOk().out().strip());
+            assertTrue(size > 64L * MIB && size % (128 << 10) == 0, "the members' room, whole rows: " + size);
+            assertTrue(out.contains(String.valueOf(size)), out);
+            d.awaitDetail("sz", s -> !s.contains("resync"), 120);
+            Path back = dir.resolve("back.bin");
+            Cmd.run(Duration.ofMinutes(2), "nbdcopy", d.uri("sz"), back.toString()).requireOk();
+            byte[] got = Files.readAllBytes(back);
+            assertEquals(size, got.length);
+            assertArrayEquals(data, Arrays.copyOf(got, data.length), "the old bytes");
+            String again = d.raid5("grow", "sz", "--size", "max").err();
+            assertTrue(again.contains("replace the members with bigger ones"), again);
+            assertEquals(0, d.stop(), d.log());
+        }
+        String check = Cmd.raid5(Members.pathArgs("check --offline", devices)).requireOk().out();
+        assertTrue(check.contains(" 0 mismatched sectors"), check);
+        String examine = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(0).toString()).requireOk().out();
+        assertTrue(examine.contains("Array Size : " + size / 1024 + " KiB"), examine);
+    }
+
     /** kill -9 at random moments of an online grow; each restart resumes it; a write between kills survives too. */
     @Test
     void aGrowKilledAgainAndAgainResumesAtEachStart(@TempDir Path dir) throws Exception {
