@@ -157,6 +157,15 @@ class OnlineGrowIT {
         assertTrue(check.contains(" 0 mismatched sectors"), check);
         String examine = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(0).toString()).requireOk().out();
         assertTrue(examine.contains("Array Size : " + size / 1024 + " KiB"), examine);
+        // the kernel's md runs the resized array as it is: its size, its bytes, md's check 0
+        byte[] whole = new byte[(int) size];
+        System.arraycopy(data, 0, whole, 0, data.length);
+        Path expected = dir.resolve("expected.bin");
+        Files.write(expected, whole);
+        Path results = KernelMd.run("md-grown.sh", dir.resolve("k"), devices);
+        assertEquals(String.valueOf(size), Files.readString(results.resolve("md0.size")).strip());
+        assertEquals(Members.sha256(expected), Files.readString(results.resolve("md0.sha256")).strip());
+        assertEquals("0", Files.readString(results.resolve("mismatch_cnt")).strip());
     }
 
     /** kill -9 at random moments of an online grow; each restart resumes it; a write between kills survives too. */
