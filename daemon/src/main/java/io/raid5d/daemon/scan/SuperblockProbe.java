@@ -17,7 +17,7 @@ public final class SuperblockProbe {
 
     public static ProbedMember probe(String path) {
         try (MemberDevice dev = MemberDevices.openForInspection(path)) { // no lock, no claim: only reads
-            Superblock sb = SuperblockIo.read(dev);
+            Superblock sb = SuperblockIo.readReshaping(dev); // a member mid-grow comes back at boot too
             Optional<BitmapSuperblock> bitmap = Optional.empty();
             if (sb.hasBitmap()) {
                 bitmap = Optional.of(SuperblockIo.readInternalBitmap(dev, sb));

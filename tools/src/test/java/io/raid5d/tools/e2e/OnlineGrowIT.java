@@ -189,11 +189,14 @@ class OnlineGrowIT {
         }
         String mid = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", members.get(0).toString()).requireOk().out();
         assertTrue(mid.contains("Reshape pos'n") && mid.contains("Delta Devices : 1 (3->4)"), mid);
+        // restarts come up as at boot: the members found by scanning DEVICE for the array's UUID
+        Path conf = dir.resolve("raid5d.conf");
+        Files.writeString(conf, "DEVICE " + dir.resolve("ok-*.img") + "\nARRAY ok UUID=" + ServiceConfig.uuidOf(spare) + "\n");
         Random random = new Random(13);
         int kills = 1;
         boolean finished = false;
         for (int round = 0; round < 6 && !finished; round++) {
-            try (DaemonProcess d = DaemonProcess.start(dir, concat(options, "--array", Members.arrayArg("ok", all)))) {
+            try (DaemonProcess d = DaemonProcess.start(dir, concat(options, "--config", conf.toString()))) {
                 String detail = d.raid5("detail", "ok").requireOk().out();
                 if (!detail.contains("reshaping")) {
                     finished = true;
