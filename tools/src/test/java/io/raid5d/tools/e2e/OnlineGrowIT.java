@@ -168,6 +168,25 @@ class OnlineGrowIT {
         assertEquals("0", Files.readString(results.resolve("mismatch_cnt")).strip());
     }
 
+    /** Members without room before their data (no backup file is taken): the grow is refused with the reason, nothing changes. */
+    @Test
+    void aGrowWithoutRoomBeforeTheDataIsRefused(@TempDir Path dir) throws Exception {
+        List<Path> devices = Members.paths(dir, "nr", 4);
+        Cmd.raid5(Members.pathArgs("create --raid-devices 3 --spare-devices 1 --chunk 64K --data-offset 64K --size 8M"
+                + " --name nr", devices)).requireOk();
+        try (DaemonProcess d = DaemonProcess.start(dir, "--array", Members.arrayArg("nr", devices))) {
+            String refused = d.raid5("grow", "nr", "--raid-devices", "4").err();
+            assertTrue(refused.contains("no room to move the data down") && refused.contains("moves it down by 384 sectors"),
+                    refused);
+            String detail = d.raid5("detail", "nr").requireOk().out();
+            assertTrue(detail.contains("Raid Devices : 3") && detail.contains("Spare Devices : 1")
+                    && !detail.contains("reshaping"), detail);
+            assertEquals(0, d.stop(), d.log());
+        }
+        String examine = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(0).toString()).requireOk().out();
+        assertTrue(examine.contains("Raid Devices : 3") && !examine.contains("Reshape"), examine);
+    }
+
     /** kill -9 at random moments of an online grow; each restart resumes it; a write between kills survives too. */
     @Test
     void aGrowKilledAgainAndAgainResumesAtEachStart(@TempDir Path dir) throws Exception {
