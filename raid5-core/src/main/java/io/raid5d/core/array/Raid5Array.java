@@ -808,7 +808,16 @@ public final class Raid5Array implements ManagedArray {
 
             @Override
             public CompletableFuture<Void> writeNew(long offset, ByteBuffer src) {
-                return parts.engine().sweepWrite(offset, src);
+                // whole new rows no client reaches: their passes set no bitmap bit (see copyWritesBetween)
+                StripeEngine engine = parts.engine();
+                long unit = g.grow.unitSectors();
+                long chunk = g.grow.after().chunkSectors();
+                long first = offset / 512 / unit;
+                long end = (offset / 512 + src.remaining() / 512 + unit - 1) / unit;
+                Object token = engine.copyWritesBetween(first * chunk, end * chunk);
+                CompletableFuture<Void> written = engine.sweepWrite(offset, src);
+                written.whenComplete((v, e) -> engine.copyWritesDone(token));
+                return written;
             }
 
             @Override

@@ -233,6 +233,20 @@ public final class StripeEngine implements AutoCloseable {
         return reads.read(offset, dst);
     }
 
+    /**
+     * A grow's copy writes member rows whose per-device sectors are [{@code fromSector},
+     * {@code toSector}) next, and nothing else writes there: their passes set no write-intent bit
+     * (md's reshape sets none; a crash repeats the copy of rows past the recorded position).
+     */
+    public Object copyWritesBetween(long fromSector, long toSector) {
+        return gate.skipIntent(fromSector, toSector);
+    }
+
+    /** The copy's writes begun by {@link #copyWritesBetween} have ended: bits are set there again. */
+    public void copyWritesDone(Object token) {
+        gate.endSkip(token);
+    }
+
     /** A background sweep's write (a grow's copy): as {@link #write}, not counted as client I/O. */
     public CompletableFuture<Void> sweepWrite(long offset, ByteBuffer src) {
         int length = src.remaining();

@@ -42,6 +42,7 @@ final class StripeHead {
     boolean urgent; // a pending piece is FUA or the array drains: never delay
     long bmSeq; // bitmap batch of the current write pass (pass-owned, set by WriteIntentGate.begin)
     boolean intentOpen; // the pass has begun its write intent and not ended it (pass-owned, WriteIntentGate)
+    boolean intentSkipped; // that intent is not in the log: a grow's copy writes here (pass-owned, WriteIntentGate)
     long delayedAt; // unplug generation when parked on the delayed or bitmap list
     boolean rmw; // the current write pass is a read-modify-write
     boolean dead; // removed by a cache shrink

@@ -19,6 +19,16 @@ final class WriteIntentGate {
     private final WriteIntent log;
     private final UnplugPolicy unplug;
     private final AtomicLong open = new AtomicLong(); // passes begun and not ended
+    /**
+     * Per-device sectors [from, to) whose writes need no bit: the rows a grow's copy is writing,
+     * which no client request reaches (the reshape window holds them) and which a resume after a
+     * crash copies again (they lie past the recorded position). md's reshape writes set no bits
+     * either; with them, the resync after a crashed grow would redo every row the copy touched.
+     * Set by the copy's thread before it writes the rows, ended when the write completes; read by
+     * pass owners.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<long[]> noIntent =
+            new java.util.concurrent.atomic.AtomicReference<>(new long[] {0, 0});
 
     WriteIntentGate(WriteIntent log, UnplugPolicy unplug) {
         this.log = log;
@@ -30,7 +40,12 @@ final class WriteIntentGate {
         if (sh.intentOpen) {
             throw new IllegalStateException("stripe " + sh.key + ": startWrite twice for one write pass");
         }
-        sh.bmSeq = log.startWrite(sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS);
+        long sector = sh.key * StripeEngine.PAGE_SECTORS;
+        long[] skip = noIntent.get();
+        sh.intentSkipped = sector >= skip[0] && sector < skip[1];
+        if (!sh.intentSkipped) {
+            sh.bmSeq = log.startWrite(sector, StripeEngine.PAGE_SECTORS);
+        }
         sh.intentOpen = true;
         open.incrementAndGet();
         unplug.writeStarted();
@@ -38,7 +53,19 @@ final class WriteIntentGate {
 
     /** Whether the pass's bitmap batch is durable (member writes may be issued). Lock held; never blocks. */
     boolean settled(StripeHead sh) {
-        return log.isBatchWritten(sh.bmSeq);
+        return sh.intentSkipped || log.isBatchWritten(sh.bmSeq);
+    }
+
+    /** Writes to per-device sectors [from, to) set no bit from now on (a grow's copy; see {@code noIntent}); returns the token that ends it. */
+    Object skipIntent(long from, long to) {
+        long[] range = {from, to};
+        noIntent.set(range);
+        return range;
+    }
+
+    /** Ends the skip {@code token} began, unless a later one replaced it. */
+    void endSkip(Object token) {
+        noIntent.compareAndSet((long[]) token, new long[] {0, 0});
     }
 
     /** endWrite for the pass of {@code sh}, exactly once: {@code success} false when its writes failed. */
@@ -48,6 +75,10 @@ final class WriteIntentGate {
         }
         sh.intentOpen = false;
         open.decrementAndGet();
+        if (sh.intentSkipped) {
+            sh.intentSkipped = false;
+            return;
+        }
         log.endWrite(sh.bmSeq, sh.key * StripeEngine.PAGE_SECTORS, StripeEngine.PAGE_SECTORS, success, degraded);
     }
 

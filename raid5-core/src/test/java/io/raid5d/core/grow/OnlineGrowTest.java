@@ -213,6 +213,25 @@ class OnlineGrowTest {
         }
     }
 
+    /**
+     * The copy's writes set no write-intent bit (md's reshape sets none: rows past the recorded
+     * position are copied again after a crash), so the resync after a crashed grow covers only
+     * what clients were writing. On an idle array, no bit is set once the grow is done.
+     */
+    @Test
+    void theCopySetsNoBitmapBits(@TempDir Path dir) throws Exception {
+        List<Path> paths = GrowFixtures.makeArray(dir, 3, 1, Layout.LEFT_SYMMETRIC, CHUNK, USED);
+        try (Raid5Array a = ArrayAssembler.assemble("g", names(paths), ArrayOptions.defaults())) {
+            a.grow(4);
+            a.awaitGrow();
+            io.raid5d.core.intent.BitmapWriteIntentLog log =
+                    (io.raid5d.core.intent.BitmapWriteIntentLog) a.writeIntentLog().current();
+            assertEquals(0, log.bitmap().setBitCount(), "bits set by the copy");
+            a.write(0, ByteBuffer.wrap(new byte[4096]), true).get();
+            assertEquals(1, log.bitmap().setBitCount(), "a client write after the grow sets its bit");
+        }
+    }
+
     @Test
     void refusalsNameTheProblem(@TempDir Path dir) throws Exception {
         List<Path> paths = GrowFixtures.makeArray(dir, 3, 1, Layout.LEFT_SYMMETRIC, CHUNK, USED);
