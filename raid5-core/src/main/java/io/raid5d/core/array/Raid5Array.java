@@ -523,24 +523,11 @@ public final class Raid5Array implements ManagedArray {
     private void startGrow(int raidDisks) throws ArrayOperationException, IOException {
         Parts old = parts;
         Geometry before = old.geometry();
-        if (growth != null) {
-            throw new ArrayOperationException("array " + name + " is already growing");
-        }
         if (raidDisks <= before.raidDisks()) {
             throw new ArrayOperationException("array " + name + " has " + before.raidDisks() + " members: growing means more,"
                     + " not " + raidDisks);
         }
-        if (old.members().degraded()) {
-            throw new ArrayOperationException("array " + name + " is degraded: rebuild it before growing it");
-        }
-        if (old.resync().checkpoint() < before.memberSectors()) {
-            throw new ArrayOperationException("array " + name + " is resyncing: let the resync finish before growing it");
-        }
-        ArrayHealth health = old.sweeps().health(spares);
-        if (health.rebuildRunning() || !health.scrub().equals("idle")) {
-            throw new ArrayOperationException("array " + name + " is busy with a " + (health.rebuildRunning() ? "recovery"
-                    : health.scrub()) + ": let it finish before growing it");
-        }
+        requireSteady(old, "growing it");
         int k = raidDisks - before.raidDisks();
         List<SparePool.Idle> idle = spares.idleList();
         if (idle.size() < k) {
@@ -626,17 +613,7 @@ public final class Raid5Array implements ManagedArray {
                     e.addSuppressed(again);
                 }
             }
-            growth = null;
-            window.release(); // what waited goes to the old geometry, which is still the array
-            LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": the grow could not start", e);
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while starting the grow", e);
-            }
-            if (e instanceof IOException io) {
-                throw io;
-            }
-            throw (RuntimeException) e;
+            throw releaseAfterFailure(window, e, "the grow could not start");
         }
         parts = grown;
         old.memberOps().stop(); // the old parts' spare activator
@@ -675,20 +652,7 @@ public final class Raid5Array implements ManagedArray {
     private long resizeToMax() throws ArrayOperationException, IOException {
         Parts old = parts;
         Geometry before = old.geometry();
-        if (growth != null) {
-            throw new ArrayOperationException("array " + name + " is growing: change its size when the grow has ended");
-        }
-        if (old.members().degraded()) {
-            throw new ArrayOperationException("array " + name + " is degraded: rebuild it before changing its size");
-        }
-        if (old.resync().checkpoint() < before.memberSectors()) {
-            throw new ArrayOperationException("array " + name + " is resyncing: let the resync finish before changing its size");
-        }
-        ArrayHealth health = old.sweeps().health(spares);
-        if (health.rebuildRunning() || !health.scrub().equals("idle")) {
-            throw new ArrayOperationException("array " + name + " is busy with a " + (health.rebuildRunning() ? "recovery"
-                    : health.scrub()) + ": let it finish before changing its size");
-        }
+        requireSteady(old, "changing its size");
         String bitmapAt = old.bitmap().location();
         if (!bitmapAt.equals("internal") && !bitmapAt.equals("none")) {
             throw new ArrayOperationException("array " + name + " keeps its bitmap in " + bitmapAt + ": move it (grow --bitmap"
@@ -765,17 +729,7 @@ public final class Raid5Array implements ManagedArray {
             old.engine().detachMeters();
             grown = buildParts(members, metadata, options.meterRegistry(), null);
         } catch (IOException | RuntimeException | InterruptedException e) {
-            growth = null;
-            window.release();
-            LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": the size could not be changed", e);
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while changing the size", e);
-            }
-            if (e instanceof IOException io) {
-                throw io;
-            }
-            throw (RuntimeException) e;
+            throw releaseAfterFailure(window, e, "the size could not be changed");
         }
         parts = grown;
         try {
@@ -795,6 +749,43 @@ public final class Raid5Array implements ManagedArray {
     private int bitmapDaemonSleep() {
         return parts.bitmap().header().map(h -> h.getDaemonSleep()).orElse(
                 io.raid5d.bitmap.format.BitmapSuperblock.DEFAULT_DAEMON_SLEEP);
+    }
+
+    /**
+     * A change that held every request failed before it took effect: the requests go on in the
+     * old parts (which are still the array); returns the error for the caller to throw.
+     */
+    private IOException releaseAfterFailure(ReshapeWindow window, Exception e, String what) {
+        growth = null;
+        window.release();
+        LOG.log(java.util.logging.Level.SEVERE, "array " + name + ": " + what, e);
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new IOException("interrupted: " + what, e);
+        }
+        if (e instanceof IOException io) {
+            return io;
+        }
+        throw (RuntimeException) e;
+    }
+
+    /** Refuses a change of the array's shape unless it is steady: not growing, degraded, resyncing, rebuilding or checked. */
+    private void requireSteady(Parts old, String doing) throws ArrayOperationException {
+        if (growth != null) {
+            throw new ArrayOperationException("array " + name + " is already growing: wait for the grow to end before "
+                    + doing);
+        }
+        if (old.members().degraded()) {
+            throw new ArrayOperationException("array " + name + " is degraded: rebuild it before " + doing);
+        }
+        if (old.resync().checkpoint() < old.geometry().memberSectors()) {
+            throw new ArrayOperationException("array " + name + " is resyncing: let the resync finish before " + doing);
+        }
+        ArrayHealth health = old.sweeps().health(spares);
+        if (health.rebuildRunning() || !health.scrub().equals("idle")) {
+            throw new ArrayOperationException("array " + name + " is busy with a " + (health.rebuildRunning() ? "recovery"
+                    : health.scrub()) + ": let it finish before " + doing);
+        }
     }
 
     /** Starts (or resumes) the copy of {@code g} at array sector {@code from}. */

@@ -66,43 +66,41 @@ final class WriteIntentLogBuilder {
      * @throws IllegalArgumentException when there is no room for it before the data
      */
     static long internalChunk(MemberSet members, List<Superblock> superblocks) {
-        Superblock ref = superblocks.get(0);
-        long room = Long.MAX_VALUE;
-        String tightest = null;
-        for (int role = 0; role < superblocks.size(); role++) {
-            long r = NewArrayPlan.internalBitmapRoomSectors(superblocks.get(role));
-            if (r < room) {
-                room = r;
-                tightest = members.member(role).path();
+        return Room.of(members, superblocks).chunk(superblocks.get(0));
+    }
+
+    /** The least room any member has between its superblock and its data (sectors), and whose it is. */
+    private record Room(long sectors, String tightest) {
+        static Room of(MemberSet members, List<Superblock> superblocks) {
+            long room = Long.MAX_VALUE;
+            String tightest = null;
+            for (int role = 0; role < superblocks.size(); role++) {
+                long r = NewArrayPlan.internalBitmapRoomSectors(superblocks.get(role));
+                if (r < room) {
+                    room = r;
+                    tightest = members.member(role).path();
+                }
             }
+            return new Room(room, tightest);
         }
-        try {
-            return NewArrayPlan.internalBitmapChunk(ref.getSize(), 0, room);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("no room for an internal bitmap on " + tightest + ": " + room
-                    + " sectors between the superblock and the data (data_offset " + ref.getDataOffset() + ")", e);
+
+        long chunk(Superblock ref) {
+            try {
+                return NewArrayPlan.internalBitmapChunk(ref.getSize(), 0, sectors);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("no room for an internal bitmap on " + tightest + ": " + sectors
+                        + " sectors between the superblock and the data (data_offset " + ref.getDataOffset() + ")", e);
+            }
         }
     }
 
     private static Built buildInternal(MemberSet members, List<Superblock> superblocks, long events, long resyncOffset,
                                        int daemonSleepSeconds) throws IOException {
         Superblock ref = superblocks.get(0);
-        long room = Long.MAX_VALUE;
-        String tightest = null;
-        for (int role = 0; role < superblocks.size(); role++) {
-            long r = NewArrayPlan.internalBitmapRoomSectors(superblocks.get(role));
-            if (r < room) {
-                room = r;
-                tightest = members.member(role).path();
-            }
-        }
-        long chunk;
-        try {
-            chunk = NewArrayPlan.internalBitmapChunk(ref.getSize(), 0, room);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("no room for an internal bitmap on " + tightest + ": " + room
-                    + " sectors between the superblock and the data (data_offset " + ref.getDataOffset() + ")", e);
-        }
+        Room free = Room.of(members, superblocks);
+        long room = free.sectors();
+        String tightest = free.tightest();
+        long chunk = free.chunk(ref);
         BitmapSuperblock header = header(ref, chunk, daemonSleepSeconds, events);
         long area = header.areaBytes(4096);
         if (area > room * 512) {
