@@ -38,6 +38,7 @@ class PackageLayersTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("assembly").definedBy("io.raid5d.core.assembly..")
                 .layer("array").definedBy("io.raid5d.core.array..")
+                .layer("grow").definedBy("io.raid5d.core.grow..")
                 .layer("engine").definedBy("io.raid5d.core.stripe..", "io.raid5d.core.resync..")
                 .layer("intent").definedBy("io.raid5d.core.intent..")
                 .layer("bitmapstore").definedBy("io.raid5d.core.bitmapstore..")
@@ -46,10 +47,11 @@ class PackageLayersTest {
                         "io.raid5d.core.parity..")
                 .whereLayer("assembly").mayNotBeAccessedByAnyLayer()
                 .whereLayer("array").mayOnlyBeAccessedByLayers("assembly")
-                .whereLayer("engine").mayOnlyBeAccessedByLayers("array", "assembly")
+                .whereLayer("grow").mayOnlyBeAccessedByLayers("array", "assembly")
+                .whereLayer("engine").mayOnlyBeAccessedByLayers("array", "assembly", "grow")
                 .whereLayer("intent").mayOnlyBeAccessedByLayers("engine", "array", "assembly")
                 .whereLayer("bitmapstore").mayOnlyBeAccessedByLayers("intent", "array", "assembly")
-                .whereLayer("format").mayOnlyBeAccessedByLayers("bitmapstore", "intent", "engine", "array", "assembly")
+                .whereLayer("format").mayOnlyBeAccessedByLayers("bitmapstore", "intent", "engine", "grow", "array", "assembly")
                 .check(CORE);
     }
 }
