@@ -36,12 +36,7 @@ class KernelGrowIT {
             Cmd.run(Duration.ofMinutes(2), "nbdcopy", "--flush", in.toString(), d.uri("kgrow")).requireOk();
             assertEquals(0, d.stop(), d.log());
         }
-        // the grown array: the old bytes, then zeros, 48 MiB
-        Path expected = dir.resolve("expected.bin");
-        byte[] grown = new byte[48 << 20];
-        System.arraycopy(data, 0, grown, 0, data.length);
-        Files.write(expected, grown);
-        String sha = Members.sha256(expected);
+        String sha = grownSha(dir, data);
 
         // 1. raid5d grows it whole; the kernel assembles the result
         List<Path> whole = copy(devices, dir.resolve("whole"));
@@ -109,11 +104,7 @@ class KernelGrowIT {
         String mid = Cmd.run(Duration.ofMinutes(1), "mdadm", "--examine", devices.get(3).toString()).requireOk().out();
         assertTrue(mid.matches("(?s).*Reshape pos'n : [1-9].*") && mid.contains("Delta Devices : 1 (3->4)")
                 && mid.contains("Device Role : Active device 3") && mid.contains("State : clean"), mid);
-        Path expected = dir.resolve("expected.bin");
-        byte[] grown = new byte[48 << 20];
-        System.arraycopy(data, 0, grown, 0, data.length);
-        Files.write(expected, grown);
-        String sha = Members.sha256(expected);
+        String sha = grownSha(dir, data);
         List<Path> forRaid5d = copy(devices, dir.resolve("raid5d"));
 
         Path resumed = kernel(dir.resolve("k-online"), devices);
@@ -167,11 +158,7 @@ class KernelGrowIT {
         String last = Cmd.raid5(withDevices("grow --offline --raid-devices 4", devices)).out();
         System.out.printf("grow killed %d times, then: %s%n", kills, last.strip());
         assertTrue(kills >= 3, "the grow was killed only " + kills + " times");
-        Path expected = dir.resolve("expected.bin");
-        byte[] grown = new byte[48 << 20];
-        System.arraycopy(data, 0, grown, 0, data.length);
-        Files.write(expected, grown);
-        served(dir, devices, Members.sha256(expected));
+        served(dir, devices, grownSha(dir, data));
     }
 
     /** Starts a slow grow (1 MiB/s per member) and kills it (SIGKILL) in the middle. */
@@ -192,6 +179,15 @@ class KernelGrowIT {
         p.destroyForcibly();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertTrue(examine.matches("(?s).*Reshape pos'n : [1-9].*"), "the grow recorded no progress:\n" + examine);
+    }
+
+    /** The sha256 of the grown array: the old bytes, then zeros, 48 MiB. */
+    private static String grownSha(Path dir, byte[] data) throws Exception {
+        Path expected = dir.resolve("expected.bin");
+        byte[] grown = new byte[48 << 20];
+        System.arraycopy(data, 0, grown, 0, data.length);
+        Files.write(expected, grown);
+        return Members.sha256(expected);
     }
 
     private static Path kernel(Path work, List<Path> devices) throws Exception {
